@@ -1,0 +1,57 @@
+package dev.pulse.config;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/** Reads the Pulse keys from MicroProfile Config (environment variables override, e.g. PULSE_HEARTBEAT_INTERVAL). */
+@ApplicationScoped
+public class PulseConfig {
+
+    @Inject
+    @ConfigProperty(name = "pulse.heartbeat.interval", defaultValue = "25000")
+    long heartbeatInterval;
+
+    @Inject
+    @ConfigProperty(name = "pulse.heartbeat.timeout", defaultValue = "20000")
+    long heartbeatTimeout;
+
+    @Inject
+    @ConfigProperty(name = "pulse.session.max-queued", defaultValue = "1000")
+    int maxQueuedMessages;
+
+    @Inject
+    @ConfigProperty(name = "pulse.session.max-queued-bytes", defaultValue = "1048576")
+    long maxQueuedBytes;
+
+    @Inject
+    @ConfigProperty(name = "pulse.message.max-bytes", defaultValue = "65536")
+    int maxMessageBytes;
+
+    @Inject
+    @ConfigProperty(name = "pulse.identity.query-param", defaultValue = "false")
+    boolean identityQueryParam;
+
+    @Inject
+    @ConfigProperty(name = "pulse.shutdown.restart", defaultValue = "false")
+    boolean shutdownRestart;
+
+    @Inject
+    @ConfigProperty(name = "pulse.shutdown.retry-after", defaultValue = "2000")
+    long shutdownRetryAfter;
+
+    @Inject
+    @ConfigProperty(name = "pulse.shutdown.retry-jitter", defaultValue = "5000")
+    long shutdownRetryJitter;
+
+    @Inject
+    @ConfigProperty(name = "pulse.stats.rtt-window", defaultValue = "60000")
+    long rttWindow;
+
+    /** The settings, validated: throws {@link InvalidSettingsException} for nonsense. */
+    public PulseSettings settings() {
+        return new PulseSettings(heartbeatInterval, heartbeatTimeout, maxQueuedMessages, maxQueuedBytes,
+                maxMessageBytes, identityQueryParam, shutdownRestart, shutdownRetryAfter, shutdownRetryJitter,
+                rttWindow).validate();
+    }
+}

@@ -1,0 +1,93 @@
+package dev.pulse.connection.boundary;
+
+import dev.pulse.config.PulseSettings;
+import dev.pulse.connection.control.ErrorLog;
+import dev.pulse.connection.control.InboundDispatcher;
+import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.connection.entity.Connection;
+import dev.pulse.protocol.ErrorCode;
+import dev.pulse.protocol.Wire;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.EndpointConfig;
+import jakarta.websocket.OnClose;
+import jakarta.websocket.OnError;
+import jakarta.websocket.OnMessage;
+import jakarta.websocket.OnOpen;
+import jakarta.websocket.PongMessage;
+import jakarta.websocket.Session;
+import jakarta.websocket.server.ServerEndpoint;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+
+/** The WebSocket endpoint of the wire contract; it only translates container callbacks into registry calls. */
+@ServerEndpoint(value = "/ws", configurator = HandshakeConfigurator.class)
+public class PulseEndpoint {
+
+    private static final Logger LOG = System.getLogger(PulseEndpoint.class.getName());
+    private static final String CONNECTION = Connection.class.getName();
+    private static final SessionRegistry REGISTRY = SessionRegistry.shared();
+    private static final ErrorLog ERRORS = new ErrorLog(REGISTRY);
+    private static final InboundDispatcher DISPATCHER = new InboundDispatcher(REGISTRY, ERRORS);
+
+    @OnOpen
+    public void open(Session session, EndpointConfig config) {
+        PulseSettings settings = REGISTRY.settings();
+        session.setMaxTextMessageBufferSize(settings.maxMessageBytes());
+        session.setMaxIdleTimeout(0); // liveness is the heartbeat's job: Pings would reset an idle timeout anyway
+        Connection connection = REGISTRY.open(new SessionPeer(session), Identity.user(session),
+                HandshakeConfigurator.remote(session));
+        session.getUserProperties().put(CONNECTION, connection);
+        REGISTRY.send(connection, Wire.welcome(connection.id(), connection.user(), settings.heartbeatInterval(),
+                settings.heartbeatTimeout(), REGISTRY.clock().millis()));
+    }
+
+    @OnMessage
+    public void text(String text, Session session) {
+        Connection connection = connection(session);
+        if (connection != null) {
+            REGISTRY.seen(connection);
+            DISPATCHER.dispatch(connection, text);
+        }
+    }
+
+    @OnMessage
+    public void pong(PongMessage pong, Session session) {
+        Connection connection = connection(session);
+        if (connection != null) {
+            REGISTRY.pong(connection, pong.getApplicationData());
+        }
+    }
+
+    @OnMessage
+    public void binary(ByteBuffer data, Session session) throws IOException {
+        Connection connection = connection(session);
+        if (connection != null) {
+            ERRORS.record(connection, ErrorCode.BINARY, "binary frame of " + data.remaining() + " bytes");
+        }
+        session.close(new CloseReason(CloseReason.CloseCodes.CANNOT_ACCEPT, "binary frames are not accepted"));
+    }
+
+    @OnClose
+    public void close(Session session, CloseReason reason) {
+        Connection connection = connection(session);
+        if (connection != null) {
+            REGISTRY.closed(connection);
+            if (reason.getCloseCode().getCode() == CloseReason.CloseCodes.TOO_BIG.getCode()) {
+                ERRORS.record(connection, ErrorCode.TOO_LARGE, "message over " + REGISTRY.settings().maxMessageBytes()
+                        + " bytes");
+            }
+        }
+    }
+
+    @OnError
+    public void error(Session session, Throwable failure) {
+        // peers vanish all the time; the heartbeat or @OnClose cleans up
+        LOG.log(Level.DEBUG, () -> "WebSocket error on " + session.getId() + ": " + failure);
+    }
+
+    private static Connection connection(Session session) {
+        return (Connection) session.getUserProperties().get(CONNECTION);
+    }
+}

@@ -1,0 +1,42 @@
+package dev.pulse.connection.boundary;
+
+import dev.pulse.connection.entity.Peer;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.Session;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.function.Consumer;
+
+/** A {@link Peer} over a Jakarta WebSocket session, using only the calls that return at once. */
+final class SessionPeer implements Peer {
+
+    private final Session session;
+
+    SessionPeer(Session session) {
+        this.session = session;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return session.isOpen();
+    }
+
+    @Override
+    public void ping(ByteBuffer payload) throws IOException {
+        session.getAsyncRemote().sendPing(payload);
+    }
+
+    @Override
+    public void sendText(String text, Consumer<Throwable> done) {
+        session.getAsyncRemote().sendText(text, result -> done.accept(result.isOK() ? null : result.getException()));
+    }
+
+    @Override
+    public void close(int code, String reason) {
+        try {
+            session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(code), reason));
+        } catch (IOException | RuntimeException e) {
+            // the registry counts a socket that stays open as lingering
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package dev.pulse.connection.control;
+
+import dev.pulse.connection.entity.Connection;
+import dev.pulse.protocol.ErrorCode;
+import dev.pulse.protocol.Wire;
+import jakarta.json.JsonException;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+
+/**
+ * Reads one inbound text frame and answers it. Nothing thrown here reaches the container: a bad frame gets
+ * an error message and the connection stays open.
+ */
+public final class InboundDispatcher {
+
+    private static final Logger LOG = System.getLogger(InboundDispatcher.class.getName());
+
+    private final SessionRegistry registry;
+    private final ErrorLog errorLog;
+
+    public InboundDispatcher(SessionRegistry registry, ErrorLog errorLog) {
+        this.registry = registry;
+        this.errorLog = errorLog;
+    }
+
+    public void dispatch(Connection connection, String text) {
+        registry.stats().messagesIn.increment();
+        JsonObject message;
+        try {
+            JsonValue value = Wire.parse(text);
+            if (!(value instanceof JsonObject object)) {
+                reject(connection, ErrorCode.BAD_JSON, "a message must be a JSON object", null);
+                return;
+            }
+            message = object;
+        } catch (JsonException | IllegalStateException e) {
+            reject(connection, ErrorCode.BAD_JSON, "not JSON: " + e.getMessage(), null);
+            return;
+        }
+        JsonValue type = message.get("type");
+        if (type == null || type.getValueType() != JsonValue.ValueType.STRING) {
+            reject(connection, ErrorCode.BAD_JSON, "a message needs a string \"type\"", Wire.ref(message));
+            return;
+        }
+        try {
+            switch (message.getString("type")) {
+                case "ping" -> registry.send(connection, Wire.pong(message.get("t"), registry.clock().millis()));
+                default -> reject(connection, ErrorCode.UNKNOWN_TYPE,
+                        "unknown type \"" + message.getString("type") + "\"", Wire.ref(message));
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "Failed to handle a message of session " + connection.id(), e);
+        }
+    }
+
+    private void reject(Connection connection, ErrorCode code, String message, String ref) {
+        errorLog.record(connection, code, message);
+        registry.send(connection, Wire.error(code, message, ref));
+    }
+}

@@ -1,0 +1,211 @@
+package dev.pulse.connection.control;
+
+import dev.pulse.config.PulseSettings;
+import dev.pulse.connection.entity.Connection;
+import dev.pulse.connection.entity.EvictionReason;
+import dev.pulse.connection.entity.Liveness;
+import dev.pulse.connection.entity.Outbox;
+import dev.pulse.connection.entity.Peer;
+import dev.pulse.monitoring.control.Stats;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Every open session of this node, shared by the endpoint, the heartbeat timer and the REST resources.
+ * The container creates endpoints itself, so the registry is reached statically through {@link #shared()}.
+ */
+public final class SessionRegistry {
+
+    private static final Logger LOG = System.getLogger(SessionRegistry.class.getName());
+    private static final SessionRegistry SHARED = new SessionRegistry(Clock.SYSTEM);
+    /** A dropped session whose socket is still open after this long counts as lingering. */
+    static final long LINGER_AFTER_MILLIS = 2000;
+
+    private final Clock clock;
+    private final Stats stats = new Stats();
+    private final Map<String, Connection> open = new ConcurrentHashMap<>();
+    /** Dropped sessions whose close has not completed yet, with the epoch ms of the drop. */
+    private final Map<Connection, Long> closing = new ConcurrentHashMap<>();
+    private volatile PulseSettings settings = PulseSettings.defaults();
+    private volatile boolean shuttingDown;
+
+    public SessionRegistry(Clock clock) {
+        this.clock = clock;
+    }
+
+    public static SessionRegistry shared() {
+        return SHARED;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    public Stats stats() {
+        return stats;
+    }
+
+    public PulseSettings settings() {
+        return settings;
+    }
+
+    public void configure(PulseSettings settings) {
+        this.settings = settings;
+        this.shuttingDown = false;
+    }
+
+    public boolean shuttingDown() {
+        return shuttingDown;
+    }
+
+    /** Registers a new session; its first Ping is spread at random over the first interval. */
+    public Connection open(Peer peer, String user, String remote) {
+        PulseSettings s = settings;
+        long interval = s.heartbeatInterval() * 1_000_000;
+        Liveness liveness = new Liveness(clock.nanos(), ThreadLocalRandom.current().nextLong(interval));
+        Connection connection = new Connection(UUID.randomUUID().toString(), peer, user, remote, clock.millis(),
+                liveness);
+        connection.attach(new Outbox(peer, s.maxQueuedMessages(), s.maxQueuedBytes(),
+                failure -> drop(connection, EvictionReason.ERROR, failure)));
+        open.put(connection.id(), connection);
+        stats.opened.increment();
+        if (shuttingDown) {
+            drop(connection, EvictionReason.ERROR, null);
+        }
+        return connection;
+    }
+
+    public Optional<Connection> find(String id) {
+        return Optional.ofNullable(open.get(id));
+    }
+
+    public Collection<Connection> connections() {
+        return open.values();
+    }
+
+    public int size() {
+        return open.size();
+    }
+
+    /** Records that a frame arrived: any frame proves the peer alive. */
+    public void seen(Connection connection) {
+        connection.seen(clock.nanos(), clock.millis());
+    }
+
+    /** Records a Pong: alive, and its round-trip time if the payload is one of our Pings. */
+    public void pong(Connection connection, ByteBuffer payload) {
+        long now = clock.nanos();
+        connection.seen(now, clock.millis());
+        stats.pongsReceived.increment();
+        long sentAt = Connection.pingTime(payload);
+        if (sentAt >= 0 && now - sentAt >= 0 && now - sentAt < 3_600_000_000_000L) {
+            connection.rtt(now - sentAt);
+            stats.rtt.record(now - sentAt, clock.millis());
+        }
+    }
+
+    /** Queues a text frame; a session that cannot keep up is dropped rather than allowed to grow without bound. */
+    public boolean send(Connection connection, String text) {
+        if (connection.outbox().offer(text)) {
+            return true;
+        }
+        if (open.containsKey(connection.id())) {
+            drop(connection, EvictionReason.QUEUE, null);
+        }
+        return false;
+    }
+
+    /** The container reported the session closed: forget it everywhere. */
+    public void closed(Connection connection) {
+        open.remove(connection.id());
+        closing.remove(connection);
+        connection.outbox().close();
+    }
+
+    /**
+     * Drops a session: out of the registry at once, then closed with the reason's code. The close may never
+     * complete for a peer that stopped reading; such sockets are tracked as lingering until they go.
+     */
+    public void drop(Connection connection, EvictionReason reason, Throwable cause) {
+        if (open.remove(connection.id()) == null) {
+            return;
+        }
+        stats.evicted(reason.key());
+        long idleMillis = (clock.nanos() - connection.liveness().lastSeen()) / 1_000_000;
+        LOG.log(reason == EvictionReason.ERROR ? Level.WARNING : Level.INFO,
+                () -> "Dropped session " + connection.id() + " (user " + connection.user() + ", " + connection.remote()
+                        + "): " + reason.reason() + ", last frame " + idleMillis + " ms ago"
+                        + (cause == null ? "" : ", " + cause));
+        closeQuietly(connection, reason.code(), reason.reason());
+    }
+
+    /** Forgets closing sessions whose sockets have gone; called on every heartbeat tick. */
+    public void sweep() {
+        closing.keySet().removeIf(c -> !c.peer().isOpen());
+    }
+
+    /** Dropped sessions whose socket is still open well after the close was sent. */
+    public int lingering() {
+        long now = clock.millis();
+        int count = 0;
+        for (Map.Entry<Connection, Long> e : closing.entrySet()) {
+            if (now - e.getValue() >= LINGER_AFTER_MILLIS && e.getKey().peer().isOpen()) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * Closes every session because the server stops: 1001, or 1012 with a jittered retry-after hint so that
+     * clients do not all come back in the same instant. Idempotent.
+     */
+    public void shutdown() {
+        if (shuttingDown) {
+            return;
+        }
+        shuttingDown = true;
+        PulseSettings s = settings;
+        int count = 0;
+        for (Connection connection : open.values()) {
+            open.remove(connection.id());
+            if (s.shutdownRestart()) {
+                long retryAfter = s.shutdownRetryAfter()
+                        + (s.shutdownRetryJitter() == 0 ? 0 : ThreadLocalRandom.current().nextLong(s.shutdownRetryJitter() + 1));
+                closeQuietly(connection, 1012, "retry-after=" + retryAfter);
+            } else {
+                closeQuietly(connection, 1001, "server shutting down");
+            }
+            count++;
+        }
+        int closed = count;
+        LOG.log(Level.INFO, () -> "Pulse shutting down: closed " + closed + " sessions with "
+                + (s.shutdownRestart() ? "1012" : "1001"));
+    }
+
+    /** Empties the registry and its counters; for tests that share the static instance. */
+    public void reset() {
+        open.clear();
+        closing.clear();
+        stats.clear();
+        settings = PulseSettings.defaults();
+        shuttingDown = false;
+    }
+
+    private void closeQuietly(Connection connection, int code, String reason) {
+        closing.put(connection, clock.millis());
+        connection.outbox().close();
+        try {
+            connection.peer().close(code, reason);
+        } catch (RuntimeException e) {
+            LOG.log(Level.DEBUG, () -> "Close of " + connection.id() + " failed: " + e);
+        }
+    }
+}

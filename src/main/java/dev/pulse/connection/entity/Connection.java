@@ -1,0 +1,93 @@
+package dev.pulse.connection.entity;
+
+import java.nio.ByteBuffer;
+
+/** One open WebSocket session as Pulse tracks it: who, from where, since when, how alive, what is queued. */
+public final class Connection {
+
+    private final String id;
+    private final Peer peer;
+    private final String user;
+    private final String remote;
+    private final long openedAt;
+    private final Liveness liveness;
+    private volatile Outbox outbox;
+    private volatile long lastSeenAt;
+    private volatile long rttNanos = -1;
+
+    public Connection(String id, Peer peer, String user, String remote, long openedAt, Liveness liveness) {
+        this.id = id;
+        this.peer = peer;
+        this.user = user;
+        this.remote = remote;
+        this.openedAt = openedAt;
+        this.lastSeenAt = openedAt;
+        this.liveness = liveness;
+    }
+
+    /** Set once, right after construction, because the outbox reports failures back to the registry. */
+    public void attach(Outbox outbox) {
+        this.outbox = outbox;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public Peer peer() {
+        return peer;
+    }
+
+    /** The user name, or null for an anonymous connection. */
+    public String user() {
+        return user;
+    }
+
+    /** The peer's address as far as it is known, or null. */
+    public String remote() {
+        return remote;
+    }
+
+    /** Epoch ms of the handshake. */
+    public long openedAt() {
+        return openedAt;
+    }
+
+    /** Epoch ms of the last frame received. */
+    public long lastSeenAt() {
+        return lastSeenAt;
+    }
+
+    public Liveness liveness() {
+        return liveness;
+    }
+
+    public Outbox outbox() {
+        return outbox;
+    }
+
+    public void seen(long nowNanos, long nowMillis) {
+        liveness.seen(nowNanos);
+        lastSeenAt = nowMillis;
+    }
+
+    public void rtt(long nanos) {
+        rttNanos = nanos;
+    }
+
+    /** The last measured round-trip time in ms, or null before the first Pong. */
+    public Double rttMillis() {
+        long rtt = rttNanos;
+        return rtt < 0 ? null : rtt / 1_000_000.0;
+    }
+
+    /** Sends a Ping frame whose payload is its send time, so the Pong yields the round-trip time. */
+    public void ping(long nowNanos) throws Exception {
+        peer.ping(ByteBuffer.allocate(Long.BYTES).putLong(0, nowNanos));
+    }
+
+    /** Reads the send time back from a Pong payload written by {@link #ping}, or -1 if it is not one of ours. */
+    public static long pingTime(ByteBuffer payload) {
+        return payload != null && payload.remaining() == Long.BYTES ? payload.getLong(payload.position()) : -1;
+    }
+}

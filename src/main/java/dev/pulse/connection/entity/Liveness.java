@@ -1,0 +1,55 @@
+package dev.pulse.connection.entity;
+
+/**
+ * When one session was last heard from and pinged, and what the heartbeat must do about it.
+ * All times are monotonic nanoseconds; fields are written by the socket's threads and read by the timer.
+ */
+public final class Liveness {
+
+    /** What the heartbeat does with a session on one tick. */
+    public enum Action { NOTHING, PING, EVICT }
+
+    private volatile long lastSeen;
+    private volatile long lastPing;
+    private volatile boolean pinged;
+    private volatile long nextPing;
+
+    /** @param firstPingDelay spreads the first Ping of sessions that opened together over several ticks */
+    public Liveness(long openedAt, long firstPingDelay) {
+        this.lastSeen = openedAt;
+        this.nextPing = openedAt + firstPingDelay;
+    }
+
+    /** Any frame from the peer proves it alive. */
+    public void seen(long now) {
+        lastSeen = now;
+    }
+
+    public void pinged(long now, long interval) {
+        lastPing = now;
+        nextPing = now + interval;
+        pinged = true;
+    }
+
+    public long lastSeen() {
+        return lastSeen;
+    }
+
+    /**
+     * Decides one tick. A session is evicted when a Ping went unanswered for the timeout and nothing at all
+     * arrived for the timeout; a Ping is sent on the tick nearest to when it is due. Together these keep
+     * eviction within interval + timeout + one tick of the last frame, and never sooner than the timeout.
+     */
+    public Action decide(long now, long interval, long timeout, long tick) {
+        long seen = lastSeen;
+        long ping = lastPing;
+        boolean outstanding = pinged && seen - ping < 0;
+        if (outstanding && now - ping >= timeout - tick / 2 && now - seen >= timeout) {
+            return Action.EVICT;
+        }
+        if (now - nextPing >= -tick / 2) {
+            return Action.PING;
+        }
+        return Action.NOTHING;
+    }
+}

@@ -1,0 +1,31 @@
+package dev.pulse.monitoring.boundary;
+
+import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.monitoring.control.HealthStatus;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Liveness;
+import org.eclipse.microprofile.health.Readiness;
+
+/** Pulse's checks for servers with MicroProfile Health (Payara); {@link HealthServlet} serves the same elsewhere. */
+@ApplicationScoped
+public class HealthChecks {
+
+    private final HealthStatus status = new HealthStatus(SessionRegistry.shared());
+
+    @Produces
+    @Liveness
+    HealthCheck heartbeatTicking() {
+        return () -> HealthCheckResponse.named("pulse-heartbeat").status(status.live())
+                .withData("lastTickAt", status.lastTickAt()).build();
+    }
+
+    @Produces
+    @Readiness
+    HealthCheck acceptingConnections() {
+        return () -> HealthCheckResponse.named("pulse-ready").status(status.ready())
+                .withData("connections", SessionRegistry.shared().size()).build();
+    }
+}

@@ -1,0 +1,30 @@
+package dev.pulse.monitoring.boundary;
+
+import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.monitoring.control.Snapshots;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonObject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+/** GET /api/connections and GET /api/stats. */
+@Path("")
+@Produces(MediaType.APPLICATION_JSON)
+public class MonitoringResource {
+
+    private final Snapshots snapshots = new Snapshots(SessionRegistry.shared());
+
+    @GET
+    @Path("connections")
+    public JsonArray connections() {
+        return snapshots.connections();
+    }
+
+    @GET
+    @Path("stats")
+    public JsonObject stats() {
+        return snapshots.stats();
+    }
+}

@@ -1,0 +1,31 @@
+package dev.pulse.monitoring.control;
+
+import dev.pulse.connection.control.SessionRegistry;
+
+/** Liveness and readiness as Pulse sees them, for MicroProfile Health and for servers without it on the app port. */
+public final class HealthStatus {
+
+    /** A heartbeat that has not ticked for this long means the timer thread is stuck or dead. */
+    static final long STALE_TICK_MILLIS = 10_000;
+
+    private final SessionRegistry registry;
+
+    public HealthStatus(SessionRegistry registry) {
+        this.registry = registry;
+    }
+
+    /** Live while the heartbeat timer keeps ticking (a stuck timer means no session is checked any more). */
+    public boolean live() {
+        long last = registry.stats().lastTickAt();
+        return last == 0 || registry.clock().millis() - last < STALE_TICK_MILLIS;
+    }
+
+    /** Ready once the heartbeat has ticked and until shutdown begins. */
+    public boolean ready() {
+        return registry.stats().lastTickAt() != 0 && !registry.shuttingDown() && live();
+    }
+
+    public long lastTickAt() {
+        return registry.stats().lastTickAt();
+    }
+}

@@ -1,0 +1,83 @@
+package dev.pulse.monitoring.control;
+
+import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.connection.entity.Connection;
+import dev.pulse.connection.entity.EvictionReason;
+import dev.pulse.protocol.Wire;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonObjectBuilder;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** The JSON shapes of /api/connections and /api/stats, read from the registry. */
+public final class Snapshots {
+
+    private final SessionRegistry registry;
+
+    public Snapshots(SessionRegistry registry) {
+        this.registry = registry;
+    }
+
+    public JsonArray connections() {
+        List<Connection> sorted = registry.connections().stream()
+                .sorted(Comparator.comparingLong(Connection::openedAt))
+                .collect(Collectors.toList());
+        JsonArrayBuilder array = Wire.builders().createArrayBuilder();
+        for (Connection c : sorted) {
+            JsonArrayBuilder topics = Wire.builders().createArrayBuilder().add("broadcast");
+            if (c.user() != null) {
+                topics.add("user:" + c.user());
+            }
+            array.add(Wire.object()
+                    .add("session", c.id())
+                    .add("user", Wire.nullable(c.user()))
+                    .add("remote", Wire.nullable(c.remote()))
+                    .add("openedAt", c.openedAt())
+                    .add("lastSeenAt", c.lastSeenAt())
+                    .add("rttMs", Wire.nullable(c.rttMillis()))
+                    .add("topics", topics)
+                    .add("queue", c.outbox().depth()));
+        }
+        return array.build();
+    }
+
+    public JsonObject stats() {
+        Stats stats = registry.stats();
+        RttWindow.Percentiles rtt = stats.rtt.percentiles(registry.clock().millis(), registry.settings().rttWindow());
+        JsonObjectBuilder evictions = Wire.object();
+        Map<String, Long> evicted = stats.evictions();
+        for (EvictionReason reason : EvictionReason.values()) {
+            evictions.add(reason.key(), evicted.getOrDefault(reason.key(), 0L));
+        }
+        JsonObjectBuilder errors = Wire.object();
+        stats.errors().forEach(errors::add);
+        return Wire.object()
+                .add("connections", registry.size())
+                .add("opened", stats.opened.sum())
+                .add("pingsSent", stats.pingsSent.sum())
+                .add("pongsReceived", stats.pongsReceived.sum())
+                .add("evictions", evictions)
+                .add("lingering", registry.lingering())
+                .add("rttMs", Wire.object()
+                        .add("p50", Wire.nullable(rtt.p50()))
+                        .add("p99", Wire.nullable(rtt.p99()))
+                        .add("max", Wire.nullable(rtt.max()))
+                        .add("samples", rtt.samples())
+                        .add("windowMs", registry.settings().rttWindow()))
+                .add("messagesIn", stats.messagesIn.sum())
+                .add("messagesOut", stats.messagesOut.sum())
+                .add("errors", errors)
+                .add("heartbeat", Wire.object()
+                        .add("interval", registry.settings().heartbeatInterval())
+                        .add("timeout", registry.settings().heartbeatTimeout())
+                        .add("ticks", stats.ticks.sum())
+                        .add("ticksSkipped", stats.ticksSkipped.sum())
+                        .add("lastTickAt", stats.lastTickAt()))
+                .add("time", registry.clock().millis())
+                .build();
+    }
+}

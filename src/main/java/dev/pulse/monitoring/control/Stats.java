@@ -1,0 +1,65 @@
+package dev.pulse.monitoring.control;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/** The counters behind /api/stats; every method is cheap enough for the hot paths that call it. */
+public final class Stats {
+
+    public final LongAdder pingsSent = new LongAdder();
+    public final LongAdder pongsReceived = new LongAdder();
+    public final LongAdder messagesIn = new LongAdder();
+    public final LongAdder messagesOut = new LongAdder();
+    public final LongAdder ticks = new LongAdder();
+    public final LongAdder ticksSkipped = new LongAdder();
+    public final LongAdder opened = new LongAdder();
+    public final RttWindow rtt = new RttWindow();
+    private final ConcurrentHashMap<String, LongAdder> evictions = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, LongAdder> errors = new ConcurrentHashMap<>();
+    private volatile long lastTickAt;
+
+    public void evicted(String reason) {
+        evictions.computeIfAbsent(reason, k -> new LongAdder()).increment();
+    }
+
+    public void error(String code) {
+        errors.computeIfAbsent(code, k -> new LongAdder()).increment();
+    }
+
+    public Map<String, Long> evictions() {
+        return snapshot(evictions);
+    }
+
+    public Map<String, Long> errors() {
+        return snapshot(errors);
+    }
+
+    public void ticked(long nowMillis) {
+        ticks.increment();
+        lastTickAt = nowMillis;
+    }
+
+    /** Epoch ms of the last completed heartbeat tick, 0 before the first. */
+    public long lastTickAt() {
+        return lastTickAt;
+    }
+
+    public void clear() {
+        for (LongAdder a : new LongAdder[] {pingsSent, pongsReceived, messagesIn, messagesOut, ticks, ticksSkipped,
+                opened}) {
+            a.reset();
+        }
+        evictions.clear();
+        errors.clear();
+        rtt.clear();
+        lastTickAt = 0;
+    }
+
+    private static Map<String, Long> snapshot(Map<String, LongAdder> counters) {
+        Map<String, Long> copy = new TreeMap<>();
+        counters.forEach((k, v) -> copy.put(k, v.sum()));
+        return copy;
+    }
+}

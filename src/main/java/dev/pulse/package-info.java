@@ -1,0 +1,2 @@
+/** Pulse: WebSocket connections that stay honest, for Jakarta EE. */
+package dev.pulse;

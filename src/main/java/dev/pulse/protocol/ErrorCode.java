@@ -1,0 +1,20 @@
+package dev.pulse.protocol;
+
+import java.util.Locale;
+
+/** The error codes of the contract's bad-input table; the wire names are the keys of /api/stats errors. */
+public enum ErrorCode {
+    BAD_JSON,
+    UNKNOWN_TYPE,
+    BAD_REQUEST,
+    FORBIDDEN,
+    RATE_LIMITED,
+    TOO_LARGE,
+    BINARY,
+    ORIGIN,
+    FLOOD;
+
+    public String wire() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}
