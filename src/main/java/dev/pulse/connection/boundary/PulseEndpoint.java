@@ -74,10 +74,6 @@ public class PulseEndpoint {
         Connection connection = connection(session);
         if (connection != null) {
             REGISTRY.closed(connection);
-            if (reason.getCloseCode().getCode() == CloseReason.CloseCodes.TOO_BIG.getCode()) {
-                ERRORS.record(connection, ErrorCode.TOO_LARGE, "message over " + REGISTRY.settings().maxMessageBytes()
-                        + " bytes");
-            }
         }
     }
 

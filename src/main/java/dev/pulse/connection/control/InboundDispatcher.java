@@ -27,6 +27,12 @@ public final class InboundDispatcher {
 
     public void dispatch(Connection connection, String text) {
         registry.stats().messagesIn.increment();
+        int max = registry.settings().maxMessageBytes();
+        if (text.length() > max || (text.length() * 3L > max && utf8Length(text) > max)) {
+            errorLog.record(connection, ErrorCode.TOO_LARGE, "message over " + max + " bytes");
+            connection.peer().close(1009, "message too large");
+            return;
+        }
         JsonObject message;
         try {
             JsonValue value = Wire.parse(text);
@@ -53,6 +59,24 @@ public final class InboundDispatcher {
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "Failed to handle a message of session " + connection.id(), e);
         }
+    }
+
+    private static long utf8Length(String text) {
+        long bytes = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x80) {
+                bytes++;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c)) {
+                bytes += 4;
+                i++;
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes;
     }
 
     private void reject(Connection connection, ErrorCode code, String message, String ref) {

@@ -10,6 +10,7 @@ public final class Liveness {
     public enum Action { NOTHING, PING, EVICT }
 
     private volatile long lastSeen;
+    /** The first Ping sent after the last frame received. */
     private volatile long lastPing;
     private volatile boolean pinged;
     private volatile long nextPing;
@@ -25,8 +26,11 @@ public final class Liveness {
         lastSeen = now;
     }
 
+    /** Records a Ping; the timeout runs from the first Ping the peer has not answered, not from the latest. */
     public void pinged(long now, long interval) {
-        lastPing = now;
+        if (!pinged || lastSeen - lastPing >= 0) {
+            lastPing = now;
+        }
         nextPing = now + interval;
         pinged = true;
     }

@@ -1,0 +1,49 @@
+package dev.pulse.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class PulseSettingsTest {
+
+    private static PulseSettings with(long interval, long timeout) {
+        PulseSettings d = PulseSettings.defaults();
+        return new PulseSettings(interval, timeout, d.maxQueuedMessages(), d.maxQueuedBytes(), d.maxMessageBytes(),
+                false, false, d.shutdownRetryAfter(), d.shutdownRetryJitter(), d.rttWindow());
+    }
+
+    @Test
+    void defaultsAreValidAndMatchTheReadme() {
+        PulseSettings d = PulseSettings.defaults().validate();
+        assertEquals(25_000, d.heartbeatInterval());
+        assertEquals(20_000, d.heartbeatTimeout());
+        assertEquals(65_536, d.maxMessageBytes());
+    }
+
+    @Test
+    void rejectsATimeoutThatIsNotPositive() {
+        var e = assertThrows(InvalidSettingsException.class, () -> with(1000, 0).validate());
+        assertTrue(e.getMessage().contains("pulse.heartbeat.timeout=0"), e.getMessage());
+        assertThrows(InvalidSettingsException.class, () -> with(1000, -5).validate());
+    }
+
+    @Test
+    void rejectsAnIntervalBelowTheTick() {
+        var e = assertThrows(InvalidSettingsException.class, () -> with(999, 2000).validate());
+        assertTrue(e.getMessage().contains("pulse.heartbeat.interval=999"), e.getMessage());
+        assertTrue(e.getMessage().contains("tick"), e.getMessage());
+    }
+
+    @Test
+    void namesEveryBadKeyAtOnce() {
+        var e = assertThrows(InvalidSettingsException.class, () -> with(10, 0).validate());
+        assertTrue(e.getMessage().contains("interval") && e.getMessage().contains("timeout"), e.getMessage());
+    }
+
+    @Test
+    void acceptsTheSmallestSensibleValues() {
+        assertEquals(1000, with(1000, 1).validate().heartbeatInterval());
+    }
+}

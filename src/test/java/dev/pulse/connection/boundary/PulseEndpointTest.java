@@ -1,0 +1,169 @@
+package dev.pulse.connection.boundary;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pulse.config.PulseSettings;
+import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.connection.entity.Connection;
+import dev.pulse.heartbeat.control.Heartbeat;
+import dev.pulse.monitoring.control.Snapshots;
+import dev.pulse.testing.TestClient;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.util.Map;
+import org.glassfish.tyrus.server.Server;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The endpoint on Tyrus's in-process server: the wire contract without an application server. */
+class PulseEndpointTest {
+
+    private static final SessionRegistry REGISTRY = SessionRegistry.shared();
+    private static Server server;
+    private static URI uri;
+
+    @BeforeAll
+    static void start() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort(); // Tyrus binds 8025 when given port 0
+        }
+        server = new Server("127.0.0.1", port, "/", Map.of(), PulseEndpoint.class);
+        server.start();
+        uri = URI.create("ws://127.0.0.1:" + port + "/ws");
+    }
+
+    @AfterAll
+    static void stop() {
+        server.stop();
+        REGISTRY.reset();
+    }
+
+    @BeforeEach
+    void fresh() {
+        REGISTRY.reset();
+        PulseSettings d = PulseSettings.defaults();
+        REGISTRY.configure(new PulseSettings(1000, 2000, d.maxQueuedMessages(), d.maxQueuedBytes(), 4096, false,
+                false, d.shutdownRetryAfter(), d.shutdownRetryJitter(), d.rttWindow()));
+    }
+
+    @Test
+    void welcomesWithSessionUserHeartbeatAndTime() throws Exception {
+        long before = System.currentTimeMillis();
+        try (TestClient client = TestClient.connect(uri)) {
+            JsonObject welcome = client.next();
+            assertEquals("welcome", welcome.getString("type"));
+            assertTrue(REGISTRY.find(welcome.getString("session")).isPresent());
+            assertEquals(JsonValue.NULL, welcome.get("user"));
+            assertEquals(1000, welcome.getJsonObject("heartbeat").getInt("interval"));
+            assertEquals(2000, welcome.getJsonObject("heartbeat").getInt("timeout"));
+            long time = welcome.getJsonNumber("time").longValue();
+            assertTrue(time >= before && time <= System.currentTimeMillis());
+        }
+    }
+
+    @Test
+    void answersAnApplicationPingAtOnce() throws Exception {
+        try (TestClient client = TestClient.connect(uri)) {
+            client.next("welcome");
+            client.send("{\"type\":\"ping\",\"t\":12345.5}");
+            JsonObject pong = client.next();
+            assertEquals("pong", pong.getString("type"));
+            assertEquals(12345.5, pong.getJsonNumber("t").doubleValue());
+            assertTrue(pong.containsKey("time"));
+        }
+    }
+
+    @Test
+    void badJsonIsAnsweredAndTheConnectionStaysOpen() throws Exception {
+        try (TestClient client = TestClient.connect(uri)) {
+            client.next("welcome");
+            for (String bad : new String[] {"{not json", "[1,2]", "42", "{\"type\":7}", "{\"id\":\"x\"}"}) {
+                client.send(bad);
+                JsonObject error = client.next();
+                assertEquals("error", error.getString("type"), bad);
+                assertEquals("bad_json", error.getString("code"), bad);
+                assertFalse(error.getString("message").isEmpty());
+            }
+            client.send("{\"type\":\"ping\",\"t\":1}");
+            assertEquals("pong", client.next().getString("type"));
+            assertEquals(5L, REGISTRY.stats().errors().get("bad_json"));
+        }
+    }
+
+    @Test
+    void unknownTypeNamesTheOffendingMessage() throws Exception {
+        try (TestClient client = TestClient.connect(uri)) {
+            client.next("welcome");
+            client.send("{\"type\":\"frobnicate\",\"id\":\"req-7\"}");
+            JsonObject error = client.next();
+            assertEquals("unknown_type", error.getString("code"));
+            assertEquals("req-7", error.getString("ref"));
+            client.send("{\"type\":\"frobnicate\"}");
+            assertEquals("frobnicate", client.next().getString("ref"));
+            assertTrue(client.session().isOpen());
+        }
+    }
+
+    @Test
+    void binaryFramesAreClosedWith1003() throws Exception {
+        try (TestClient client = TestClient.connect(uri)) {
+            client.next("welcome");
+            client.session().getBasicRemote().sendBinary(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+            assertEquals(1003, client.awaitClose().getCloseCode().getCode());
+        }
+    }
+
+    @Test
+    void oversizedMessagesAreClosedWith1009() throws Exception {
+        try (TestClient client = TestClient.connect(uri)) {
+            client.next("welcome");
+            client.send("{\"type\":\"ping\",\"t\":1,\"pad\":\"" + "x".repeat(5000) + "\"}");
+            assertEquals(1009, client.awaitClose().getCloseCode().getCode());
+        }
+    }
+
+    @Test
+    void pingFramesAreAnsweredAndTheRoundTripShowsInConnections() throws Exception {
+        try (TestClient client = TestClient.connect(uri)) {
+            String id = client.next("welcome").getString("session");
+            Connection connection = REGISTRY.find(id).orElseThrow();
+            Heartbeat heartbeat = new Heartbeat(REGISTRY);
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (connection.rttMillis() == null && System.nanoTime() < deadline) {
+                heartbeat.tick();
+                Thread.sleep(50); // polling the registry, not asserting on time
+            }
+            assertNotNull(connection.rttMillis(), "a Pong came back within 5 s");
+            assertTrue(REGISTRY.stats().pingsSent.sum() >= 1);
+            assertTrue(REGISTRY.stats().pongsReceived.sum() >= 1);
+            JsonObject listed = new Snapshots(REGISTRY).connections().getJsonObject(0);
+            assertEquals(id, listed.getString("session"));
+            assertTrue(listed.getJsonNumber("rttMs").doubleValue() >= 0);
+            assertEquals("broadcast", listed.getJsonArray("topics").getString(0));
+            JsonObject stats = new Snapshots(REGISTRY).stats();
+            assertEquals(1, stats.getInt("connections"));
+            assertTrue(stats.getJsonObject("rttMs").getJsonNumber("p50").doubleValue() >= 0);
+        }
+    }
+
+    @Test
+    void aClientCloseRemovesTheSession() throws Exception {
+        TestClient client = TestClient.connect(uri);
+        String id = client.next("welcome").getString("session");
+        client.close();
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (REGISTRY.find(id).isPresent() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(REGISTRY.find(id).isEmpty());
+    }
+}

@@ -1,0 +1,150 @@
+package dev.pulse.connection.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pulse.config.PulseSettings;
+import dev.pulse.connection.entity.Connection;
+import dev.pulse.connection.entity.EvictionReason;
+import dev.pulse.testing.FakeClock;
+import dev.pulse.testing.FakePeer;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class SessionRegistryTest {
+
+    private FakeClock clock;
+    private SessionRegistry registry;
+
+    @BeforeEach
+    void setUp() {
+        clock = new FakeClock();
+        registry = new SessionRegistry(clock);
+    }
+
+    private void configure(boolean restart, int maxQueued) {
+        PulseSettings d = PulseSettings.defaults();
+        registry.configure(new PulseSettings(d.heartbeatInterval(), d.heartbeatTimeout(), maxQueued,
+                d.maxQueuedBytes(), d.maxMessageBytes(), false, restart, 1000, 4000, d.rttWindow()));
+    }
+
+    @Test
+    void opensFindsAndForgetsSessions() {
+        Connection a = registry.open(new FakePeer(), "alice", "127.0.0.1:5000");
+        Connection b = registry.open(new FakePeer(), null, null);
+        assertEquals(2, registry.size());
+        assertEquals("alice", registry.find(a.id()).orElseThrow().user());
+        assertEquals(clock.millis(), a.openedAt());
+        registry.closed(a);
+        assertTrue(registry.find(a.id()).isEmpty());
+        assertTrue(registry.find(b.id()).isPresent());
+        assertEquals(2, registry.stats().opened.sum());
+    }
+
+    @Test
+    void aPongRecordsRoundTripTimeAndLastSeen() throws Exception {
+        FakePeer peer = new FakePeer();
+        Connection c = registry.open(peer, null, null);
+        assertEquals(null, c.rttMillis());
+        c.ping(clock.nanos());
+        clock.advanceMillis(7);
+        registry.pong(c, peer.lastPing());
+        assertEquals(7.0, c.rttMillis());
+        assertEquals(clock.millis(), c.lastSeenAt());
+        assertEquals(7.0, registry.stats().rtt.percentiles(clock.millis(), 60_000).max());
+    }
+
+    @Test
+    void aPongWithAForeignPayloadStillCountsAsAlive() {
+        Connection c = registry.open(new FakePeer(), null, null);
+        clock.advanceMillis(50);
+        registry.pong(c, java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}));
+        assertEquals(null, c.rttMillis());
+        assertEquals(clock.millis(), c.lastSeenAt());
+    }
+
+    @Test
+    void droppingClosesWithTheReasonsCodeAndCountsOnce() {
+        FakePeer peer = new FakePeer();
+        Connection c = registry.open(peer, null, null);
+        registry.drop(c, EvictionReason.HEARTBEAT, null);
+        registry.drop(c, EvictionReason.HEARTBEAT, null);
+        assertEquals(4000, peer.closeCode);
+        assertEquals("heartbeat timeout", peer.closeReason);
+        assertEquals(1L, registry.stats().evictions().get("heartbeat"));
+        assertEquals(0, registry.size());
+    }
+
+    @Test
+    void aDroppedPeerWhoseSocketStaysOpenIsCountedAsLingeringUntilItGoes() {
+        FakePeer stuck = new FakePeer();
+        stuck.closable = false;
+        Connection c = registry.open(stuck, null, null);
+        registry.drop(c, EvictionReason.HEARTBEAT, null);
+        assertEquals(0, registry.size(), "out of the registry even though the close did not complete");
+        assertEquals(0, registry.lingering(), "not lingering right after the close");
+        clock.advanceMillis(SessionRegistry.LINGER_AFTER_MILLIS);
+        registry.sweep();
+        assertEquals(1, registry.lingering());
+        stuck.open = false;
+        registry.sweep();
+        assertEquals(0, registry.lingering());
+    }
+
+    @Test
+    void aSessionThatCannotKeepUpIsDroppedWhenItsQueueIsFull() {
+        configure(false, 3);
+        FakePeer slow = new FakePeer().stall();
+        Connection c = registry.open(slow, null, null);
+        assertTrue(registry.send(c, "1"));
+        assertTrue(registry.send(c, "2"));
+        assertTrue(registry.send(c, "3"));
+        assertTrue(registry.send(c, "4"), "one in flight plus three queued");
+        assertFalse(registry.send(c, "5"));
+        assertEquals(1008, slow.closeCode);
+        assertEquals(1L, registry.stats().evictions().get("queue"));
+        assertEquals(List.of("1"), slow.texts, "only one send is handed to the container at a time");
+    }
+
+    @Test
+    void shutdownClosesEverySessionWith1001() {
+        configure(false, 10);
+        List<FakePeer> peers = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            FakePeer p = new FakePeer();
+            peers.add(p);
+            registry.open(p, null, null);
+        }
+        registry.shutdown();
+        registry.shutdown();
+        peers.forEach(p -> assertEquals(1001, p.closeCode));
+        assertEquals(0, registry.size());
+        FakePeer late = new FakePeer();
+        registry.open(late, null, null);
+        assertFalse(late.open, "a session opened during shutdown is closed at once");
+    }
+
+    @Test
+    void restartShutdownSends1012WithAJitteredRetryAfter() {
+        configure(true, 10);
+        List<FakePeer> peers = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            FakePeer p = new FakePeer();
+            peers.add(p);
+            registry.open(p, null, null);
+        }
+        registry.shutdown();
+        java.util.Set<Long> distinct = new java.util.HashSet<>();
+        for (FakePeer p : peers) {
+            assertEquals(1012, p.closeCode);
+            assertTrue(p.closeReason.startsWith("retry-after="), p.closeReason);
+            long ms = Long.parseLong(p.closeReason.substring("retry-after=".length()));
+            assertTrue(ms >= 1000 && ms <= 5000, "retry-after " + ms);
+            distinct.add(ms / 100);
+        }
+        assertTrue(distinct.size() > 20, "retry-after hints are spread, not equal: " + distinct.size());
+    }
+}

@@ -1,0 +1,212 @@
+package dev.pulse.heartbeat.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pulse.config.PulseSettings;
+import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.connection.entity.Connection;
+import dev.pulse.testing.FakeClock;
+import dev.pulse.testing.FakePeer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class HeartbeatTest {
+
+    private static final long TICK = PulseSettings.TICK_MILLIS;
+
+    private FakeClock clock;
+    private SessionRegistry registry;
+    private Heartbeat heartbeat;
+
+    @BeforeEach
+    void setUp() {
+        clock = new FakeClock();
+        registry = new SessionRegistry(clock);
+        registry.configure(settings(1000, 2000));
+        heartbeat = new Heartbeat(registry);
+    }
+
+    private static PulseSettings settings(long interval, long timeout) {
+        PulseSettings d = PulseSettings.defaults();
+        return new PulseSettings(interval, timeout, d.maxQueuedMessages(), d.maxQueuedBytes(), d.maxMessageBytes(),
+                false, false, d.shutdownRetryAfter(), d.shutdownRetryJitter(), d.rttWindow());
+    }
+
+    /** Advances to the next tick and runs it. */
+    private void tick() {
+        clock.advanceMillis(TICK);
+        heartbeat.tick();
+    }
+
+    private void pong(FakePeer peer, Connection connection) {
+        registry.pong(connection, peer.lastPing());
+    }
+
+    @Test
+    void pingsEveryIntervalWithTheSendTimeInThePayload() {
+        registry.configure(settings(3000, 2000));
+        FakePeer peer = new FakePeer();
+        Connection c = registry.open(peer, "alice", null);
+        List<Long> pingedAt = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            int before = peer.pings.size();
+            tick();
+            if (peer.pings.size() > before) {
+                pingedAt.add(clock.nowMillis());
+                assertEquals(clock.nanos(), Connection.pingTime(peer.lastPing()));
+                pong(peer, c);
+            }
+        }
+        assertTrue(pingedAt.size() >= 9, "pinged " + pingedAt.size() + " times in 30 s at a 3 s interval");
+        for (int i = 1; i < pingedAt.size(); i++) {
+            long gap = pingedAt.get(i) - pingedAt.get(i - 1);
+            assertTrue(gap >= 3000 - TICK / 2 && gap <= 3000 + TICK / 2, "gap " + gap);
+        }
+        assertTrue(registry.find(c.id()).isPresent());
+    }
+
+    @Test
+    void aPeerThatAnswersIsNeverEvicted() {
+        FakePeer peer = new FakePeer();
+        Connection c = registry.open(peer, null, null);
+        for (int i = 0; i < 100; i++) {
+            int before = peer.pings.size();
+            tick();
+            if (peer.pings.size() > before) {
+                clock.advanceMillis(5);
+                pong(peer, c);
+            }
+        }
+        assertTrue(peer.open);
+        assertEquals(100, registry.stats().pongsReceived.sum(), "one ping per tick at interval = tick");
+        assertEquals(5.0, c.rttMillis());
+        assertEquals(0, registry.stats().evictions().size());
+    }
+
+    @Test
+    void anyInboundFrameCountsAsAlive() {
+        FakePeer peer = new FakePeer();
+        Connection c = registry.open(peer, null, null);
+        for (int i = 0; i < 20; i++) {
+            tick();
+            registry.seen(c); // a text message instead of a Pong
+        }
+        assertTrue(peer.open);
+        assertNull(peer.closeCode);
+    }
+
+    @Test
+    void aSilentPeerIsEvictedWith4000WithinTheBound() {
+        FakePeer healthy = new FakePeer();
+        Connection ok = registry.open(healthy, null, null);
+        FakePeer silent = new FakePeer();
+        Connection gone = registry.open(silent, null, null);
+        long lastFrame = clock.nowMillis();
+        while (silent.open && clock.nowMillis() - lastFrame < 60_000) {
+            int before = healthy.pings.size();
+            tick();
+            if (healthy.pings.size() > before) {
+                pong(healthy, ok);
+            }
+        }
+        long evictedAfter = clock.nowMillis() - lastFrame;
+        assertEquals(4000, silent.closeCode);
+        assertEquals("heartbeat timeout", silent.closeReason);
+        assertTrue(evictedAfter >= 2000 && evictedAfter <= 1000 + 2000 + TICK, "evicted after " + evictedAfter);
+        assertTrue(registry.find(gone.id()).isEmpty());
+        assertTrue(registry.find(ok.id()).isPresent());
+        assertTrue(healthy.open);
+        assertEquals(1L, registry.stats().evictions().get("heartbeat"));
+    }
+
+    /** Random intervals, timeouts and moments of silence: the contract's bounds hold for every one. */
+    @Test
+    void evictionBoundsHoldForRandomTimings() {
+        Random random = new Random(42);
+        for (int run = 0; run < 300; run++) {
+            long interval = 1000 + random.nextInt(30) * 500L;
+            long timeout = 500 + random.nextInt(40) * 250L;
+            setUp();
+            registry.configure(settings(interval, timeout));
+            clock.advanceMillis(random.nextInt(1000)); // ticks are not aligned to anything
+            FakePeer peer = new FakePeer();
+            Connection c = registry.open(peer, null, null);
+            long silenceAt = random.nextInt(60_000);
+            long lastFrame = clock.nowMillis();
+            long start = clock.nowMillis();
+            while (peer.open && clock.nowMillis() - start < 200_000) {
+                int before = peer.pings.size();
+                tick();
+                if (clock.nowMillis() - start < silenceAt) {
+                    if (peer.pings.size() > before) {
+                        pong(peer, c);
+                        lastFrame = clock.nowMillis();
+                    }
+                }
+            }
+            long after = clock.nowMillis() - lastFrame;
+            assertEquals(4000, peer.closeCode, "run " + run);
+            assertTrue(after >= timeout, "run " + run + ": evicted " + after + " ms after the last frame, timeout "
+                    + timeout);
+            assertTrue(after <= interval + timeout + TICK, "run " + run + ": evicted " + after
+                    + " ms after the last frame, bound " + (interval + timeout + TICK));
+        }
+    }
+
+    @Test
+    void aBrokenPeerIsDroppedAndTheOthersStillGetTheirPing() {
+        FakePeer broken = new FakePeer();
+        broken.failPings = true;
+        List<FakePeer> healthy = new ArrayList<>();
+        registry.open(broken, null, null);
+        for (int i = 0; i < 10; i++) {
+            FakePeer p = new FakePeer();
+            healthy.add(p);
+            registry.open(p, null, null);
+        }
+        tick();
+        tick();
+        assertEquals(1011, broken.closeCode);
+        assertEquals(10, registry.size());
+        healthy.forEach(p -> assertFalse(p.pings.isEmpty()));
+        assertEquals(1L, registry.stats().evictions().get("error"));
+    }
+
+    @Test
+    void firstPingsOfSessionsOpenedTogetherAreSpreadOverTheInterval() {
+        registry.configure(settings(25_000, 20_000));
+        List<FakePeer> peers = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            FakePeer p = new FakePeer();
+            peers.add(p);
+            registry.open(p, null, null);
+        }
+        int busiest = 0;
+        for (int t = 0; t < 25; t++) {
+            long before = registry.stats().pingsSent.sum();
+            tick();
+            busiest = Math.max(busiest, (int) (registry.stats().pingsSent.sum() - before));
+        }
+        assertEquals(1000, registry.stats().pingsSent.sum(), "every session pinged once in the first interval");
+        assertTrue(busiest < 120, "at most " + busiest + " of 1000 pings in one tick");
+        peers.forEach(p -> assertEquals(1, p.pings.size()));
+    }
+
+    @Test
+    void aClosedSessionLeavesNoTraceInTheTick() {
+        FakePeer peer = new FakePeer();
+        Connection c = registry.open(peer, null, null);
+        registry.closed(c);
+        tick();
+        assertTrue(peer.pings.isEmpty());
+        assertNotNull(registry.stats());
+        assertEquals(0, registry.size());
+    }
+}

@@ -1,0 +1,66 @@
+package dev.pulse.testing;
+
+import dev.pulse.connection.entity.Peer;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/** A peer that records what the server did to it; sends complete at once unless {@link #stall()} was called. */
+public final class FakePeer implements Peer {
+
+    public final List<ByteBuffer> pings = new ArrayList<>();
+    public final List<String> texts = new ArrayList<>();
+    public final List<Consumer<Throwable>> pending = new ArrayList<>();
+    public Integer closeCode;
+    public String closeReason;
+    public boolean open = true;
+    public boolean failPings;
+    /** Whether close() really closes; a peer that stopped reading stays open. */
+    public boolean closable = true;
+    private boolean stalled;
+
+    public FakePeer stall() {
+        stalled = true;
+        return this;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return open;
+    }
+
+    @Override
+    public void ping(ByteBuffer payload) throws Exception {
+        if (failPings) {
+            throw new java.io.IOException("broken pipe");
+        }
+        pings.add(payload);
+    }
+
+    @Override
+    public void sendText(String text, Consumer<Throwable> done) {
+        texts.add(text);
+        if (stalled) {
+            pending.add(done);
+        } else {
+            done.accept(null);
+        }
+    }
+
+    @Override
+    public void close(int code, String reason) {
+        if (closeCode == null) {
+            closeCode = code;
+            closeReason = reason;
+        }
+        if (closable) {
+            open = false;
+        }
+    }
+
+    /** The payload of the last Ping, as the peer would echo it in a Pong. */
+    public ByteBuffer lastPing() {
+        return pings.get(pings.size() - 1).duplicate();
+    }
+}

@@ -1,0 +1,83 @@
+package dev.pulse.testing;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import jakarta.websocket.ClientEndpointConfig;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.ContainerProvider;
+import jakarta.websocket.Endpoint;
+import jakarta.websocket.EndpointConfig;
+import jakarta.websocket.MessageHandler;
+import jakarta.websocket.Session;
+import java.io.StringReader;
+import java.net.URI;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/** A WebSocket client for tests: queues every text message as JSON and remembers how the server closed it. */
+public final class TestClient extends Endpoint implements AutoCloseable {
+
+    public final BlockingQueue<JsonObject> messages = new LinkedBlockingQueue<>();
+    public final CompletableFuture<CloseReason> closed = new CompletableFuture<>();
+    private Session session;
+
+    public static TestClient connect(URI uri) throws Exception {
+        TestClient client = new TestClient();
+        client.session = ContainerProvider.getWebSocketContainer()
+                .connectToServer(client, ClientEndpointConfig.Builder.create().build(), uri);
+        return client;
+    }
+
+    @Override
+    public void onOpen(Session session, EndpointConfig config) {
+        session.addMessageHandler(String.class, (MessageHandler.Whole<String>) text ->
+                messages.add(Json.createReader(new StringReader(text)).readObject()));
+    }
+
+    @Override
+    public void onClose(Session session, CloseReason reason) {
+        closed.complete(reason);
+    }
+
+    public Session session() {
+        return session;
+    }
+
+    public void send(String text) throws Exception {
+        session.getBasicRemote().sendText(text);
+    }
+
+    /** The next message, failing the test if none arrives within 5 s. */
+    public JsonObject next() throws InterruptedException {
+        JsonObject message = messages.poll(5, TimeUnit.SECONDS);
+        assertNotNull(message, "no message within 5 s");
+        return message;
+    }
+
+    /** The next message of this type, skipping others. */
+    public JsonObject next(String type) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline) {
+            JsonObject message = messages.poll(100, TimeUnit.MILLISECONDS);
+            if (message != null && type.equals(message.getString("type", null))) {
+                return message;
+            }
+        }
+        throw new AssertionError("no " + type + " message within 5 s");
+    }
+
+    public CloseReason awaitClose() throws Exception {
+        return closed.get(5, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (session != null && session.isOpen()) {
+            session.close();
+        }
+    }
+}
