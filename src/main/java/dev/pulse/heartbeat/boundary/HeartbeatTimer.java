@@ -42,6 +42,10 @@ public class HeartbeatTimer {
         heartbeat = new Heartbeat(registry);
         LOG.log(Level.INFO, () -> "Pulse heartbeat: interval " + settings.heartbeatInterval() + " ms, timeout "
                 + settings.heartbeatTimeout() + " ms, tick " + PulseSettings.TICK_MILLIS + " ms");
+        if (settings.identityQueryParam()) {
+            LOG.log(Level.WARNING, "pulse.identity.query-param=true: anyone can claim any user name with ?user=; "
+                    + "for development only");
+        }
     }
 
     @Schedule(second = "*", minute = "*", hour = "*", persistent = false)

@@ -1,0 +1,47 @@
+package dev.pulse.monitoring.boundary;
+
+import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.connection.entity.EvictionReason;
+import dev.pulse.monitoring.control.Stats;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.context.Initialized;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.util.concurrent.atomic.LongAdder;
+import org.eclipse.microprofile.metrics.MetricRegistry;
+import org.eclipse.microprofile.metrics.Tag;
+
+/**
+ * Publishes the counters of /api/stats as MicroProfile Metrics gauges (Prometheus text at /metrics) where the
+ * server has MicroProfile Metrics (Payara). Elsewhere the API is missing and CDI skips this bean.
+ */
+@ApplicationScoped
+public class PulseMetrics {
+
+    @Inject
+    MetricRegistry metrics;
+
+    void register(@Observes @Initialized(ApplicationScoped.class) Object started) {
+        SessionRegistry registry = SessionRegistry.shared();
+        Stats stats = registry.stats();
+        metrics.gauge("pulse_connections", registry, SessionRegistry::size);
+        metrics.gauge("pulse_connections_lingering", registry, SessionRegistry::lingering);
+        counter("pulse_pings_sent_total", stats.pingsSent);
+        counter("pulse_pongs_received_total", stats.pongsReceived);
+        counter("pulse_messages_in_total", stats.messagesIn);
+        counter("pulse_messages_out_total", stats.messagesOut);
+        counter("pulse_heartbeat_ticks_skipped_total", stats.ticksSkipped);
+        for (EvictionReason reason : EvictionReason.values()) {
+            metrics.gauge("pulse_evictions_total", stats,
+                    s -> s.evictions().getOrDefault(reason.key(), 0L), new Tag("reason", reason.key()));
+        }
+        metrics.gauge("pulse_rtt_p99_ms", registry, r -> {
+            Double p99 = r.stats().rtt.percentiles(r.clock().millis(), r.settings().rttWindow()).p99();
+            return p99 == null ? 0.0 : p99;
+        });
+    }
+
+    private void counter(String name, LongAdder adder) {
+        metrics.gauge(name, adder, LongAdder::sum);
+    }
+}
