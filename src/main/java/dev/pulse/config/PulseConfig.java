@@ -17,11 +17,11 @@ public class PulseConfig {
     long heartbeatTimeout;
 
     @Inject
-    @ConfigProperty(name = "pulse.session.max-queued", defaultValue = "1000")
+    @ConfigProperty(name = "pulse.session.max-queued", defaultValue = "2000")
     int maxQueuedMessages;
 
     @Inject
-    @ConfigProperty(name = "pulse.session.max-queued-bytes", defaultValue = "1048576")
+    @ConfigProperty(name = "pulse.session.max-queued-bytes", defaultValue = "16777216")
     long maxQueuedBytes;
 
     @Inject
@@ -48,10 +48,30 @@ public class PulseConfig {
     @ConfigProperty(name = "pulse.stats.rtt-window", defaultValue = "60000")
     long rttWindow;
 
+    @Inject
+    @ConfigProperty(name = "pulse.publish.clients", defaultValue = "true")
+    boolean publishClients;
+
+    @Inject
+    @ConfigProperty(name = "pulse.history.size", defaultValue = "1000")
+    int historySize;
+
+    @Inject
+    @ConfigProperty(name = "pulse.history.ttl", defaultValue = "300000")
+    long historyTtl;
+
+    @Inject
+    @ConfigProperty(name = "pulse.topics.idle", defaultValue = "60000")
+    long topicIdle;
+
+    @Inject
+    @ConfigProperty(name = "pulse.presence.grace", defaultValue = "5000")
+    long presenceGrace;
+
     /** The settings, validated: throws {@link InvalidSettingsException} for nonsense. */
     public PulseSettings settings() {
         return new PulseSettings(heartbeatInterval, heartbeatTimeout, maxQueuedMessages, maxQueuedBytes,
                 maxMessageBytes, identityQueryParam, shutdownRestart, shutdownRetryAfter, shutdownRetryJitter,
-                rttWindow).validate();
+                rttWindow, publishClients, historySize, historyTtl, topicIdle, presenceGrace).validate();
     }
 }

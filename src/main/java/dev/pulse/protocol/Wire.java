@@ -1,5 +1,6 @@
 package dev.pulse.protocol;
 
+import jakarta.json.JsonArray;
 import jakarta.json.JsonBuilderFactory;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
@@ -54,6 +55,71 @@ public final class Wire {
                 .add("code", code.wire())
                 .add("message", message)
                 .add("ref", nullable(ref))
+                .build().toString();
+    }
+
+    public static String message(String topic, long seq, String epoch, long time, JsonValue data) {
+        return BUILDERS.createObjectBuilder()
+                .add("type", "message")
+                .add("topic", topic)
+                .add("seq", seq)
+                .add("epoch", epoch)
+                .add("time", time)
+                .add("data", data)
+                .build().toString();
+    }
+
+    /** The answer to a subscribe; {@code members} is null unless the subscriber asked for presence. */
+    public static String subscribed(String topic, String epoch, long seq, JsonArray members) {
+        JsonObjectBuilder b = BUILDERS.createObjectBuilder()
+                .add("type", "subscribed")
+                .add("topic", topic)
+                .add("epoch", epoch)
+                .add("seq", seq);
+        if (members != null) {
+            b.add("members", members);
+        }
+        return b.build().toString();
+    }
+
+    public static String unsubscribed(String topic) {
+        return BUILDERS.createObjectBuilder().add("type", "unsubscribed").add("topic", topic).build().toString();
+    }
+
+    public static String gap(String topic, Long from, Long to, String reason) {
+        return BUILDERS.createObjectBuilder()
+                .add("type", "gap")
+                .add("topic", topic)
+                .add("from", from == null ? JsonValue.NULL : JSON.createValue(from))
+                .add("to", to == null ? JsonValue.NULL : JSON.createValue(to))
+                .add("reason", reason)
+                .build().toString();
+    }
+
+    public static String ack(String id, String topic, long seq) {
+        return BUILDERS.createObjectBuilder()
+                .add("type", "ack")
+                .add("id", nullable(id))
+                .add("topic", topic)
+                .add("seq", seq)
+                .build().toString();
+    }
+
+    public static String join(String topic, String user, long time) {
+        return BUILDERS.createObjectBuilder()
+                .add("type", "join").add("topic", topic).add("user", user).add("time", time)
+                .build().toString();
+    }
+
+    public static String leave(String topic, String user, long time, String reason) {
+        return BUILDERS.createObjectBuilder()
+                .add("type", "leave").add("topic", topic).add("user", user).add("time", time).add("reason", reason)
+                .build().toString();
+    }
+
+    public static String presence(String topic, JsonArray members) {
+        return BUILDERS.createObjectBuilder()
+                .add("type", "presence").add("topic", topic).add("members", members)
                 .build().toString();
     }
 

@@ -9,9 +9,7 @@ import org.junit.jupiter.api.Test;
 class PulseSettingsTest {
 
     private static PulseSettings with(long interval, long timeout) {
-        PulseSettings d = PulseSettings.defaults();
-        return new PulseSettings(interval, timeout, d.maxQueuedMessages(), d.maxQueuedBytes(), d.maxMessageBytes(),
-                false, false, d.shutdownRetryAfter(), d.shutdownRetryJitter(), d.rttWindow());
+        return PulseSettings.defaults().withHeartbeat(interval, timeout);
     }
 
     @Test

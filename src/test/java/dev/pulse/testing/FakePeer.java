@@ -10,7 +10,7 @@ import java.util.function.Consumer;
 public final class FakePeer implements Peer {
 
     public final List<ByteBuffer> pings = new ArrayList<>();
-    public final List<String> texts = new ArrayList<>();
+    public final List<String> texts = java.util.Collections.synchronizedList(new ArrayList<>());
     public final List<Consumer<Throwable>> pending = new ArrayList<>();
     public Integer closeCode;
     public String closeReason;
@@ -57,6 +57,19 @@ public final class FakePeer implements Peer {
         if (closable) {
             open = false;
         }
+    }
+
+    /** Every text sent so far, parsed. */
+    public List<jakarta.json.JsonObject> json() {
+        synchronized (texts) {
+            return texts.stream().map(t -> jakarta.json.Json.createReader(new java.io.StringReader(t)).readObject())
+                    .toList();
+        }
+    }
+
+    /** The parsed messages of one type. */
+    public List<jakarta.json.JsonObject> json(String type) {
+        return json().stream().filter(m -> type.equals(m.getString("type"))).toList();
     }
 
     /** The payload of the last Ping, as the peer would echo it in a Pong. */

@@ -7,6 +7,8 @@ import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.Wire;
+import dev.pulse.topic.boundary.TopicMessages;
+import dev.pulse.topic.control.Topics;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.EndpointConfig;
 import jakarta.websocket.OnClose;
@@ -29,7 +31,9 @@ public class PulseEndpoint {
     private static final String CONNECTION = Connection.class.getName();
     private static final SessionRegistry REGISTRY = SessionRegistry.shared();
     private static final ErrorLog ERRORS = new ErrorLog(REGISTRY);
-    private static final InboundDispatcher DISPATCHER = new InboundDispatcher(REGISTRY, ERRORS);
+    private static final Topics TOPICS = Topics.shared();
+    private static final InboundDispatcher DISPATCHER = new InboundDispatcher(REGISTRY, ERRORS,
+            new TopicMessages(REGISTRY, TOPICS).handlers());
 
     @OnOpen
     public void open(Session session, EndpointConfig config) {
@@ -41,6 +45,7 @@ public class PulseEndpoint {
         session.getUserProperties().put(CONNECTION, connection);
         REGISTRY.send(connection, Wire.welcome(connection.id(), connection.user(), settings.heartbeatInterval(),
                 settings.heartbeatTimeout(), REGISTRY.clock().millis()));
+        TOPICS.attach(connection);
     }
 
     @OnMessage

@@ -8,6 +8,7 @@ import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.util.Map;
 
 /**
  * Reads one inbound text frame and answers it. Nothing thrown here reaches the container: a bad frame gets
@@ -17,12 +18,20 @@ public final class InboundDispatcher {
 
     private static final Logger LOG = System.getLogger(InboundDispatcher.class.getName());
 
+    /** Handles one type of client message; throws {@link Rejection} to answer with an error. */
+    @FunctionalInterface
+    public interface MessageHandler {
+        void handle(Connection connection, JsonObject message);
+    }
+
     private final SessionRegistry registry;
     private final ErrorLog errorLog;
+    private final Map<String, MessageHandler> handlers;
 
-    public InboundDispatcher(SessionRegistry registry, ErrorLog errorLog) {
+    public InboundDispatcher(SessionRegistry registry, ErrorLog errorLog, Map<String, MessageHandler> handlers) {
         this.registry = registry;
         this.errorLog = errorLog;
+        this.handlers = Map.copyOf(handlers);
     }
 
     public void dispatch(Connection connection, String text) {
@@ -51,11 +60,17 @@ public final class InboundDispatcher {
             return;
         }
         try {
-            switch (message.getString("type")) {
-                case "ping" -> registry.send(connection, Wire.pong(message.get("t"), registry.clock().millis()));
-                default -> reject(connection, ErrorCode.UNKNOWN_TYPE,
-                        "unknown type \"" + message.getString("type") + "\"", Wire.ref(message));
+            String kind = message.getString("type");
+            MessageHandler handler = handlers.get(kind);
+            if (kind.equals("ping")) {
+                registry.send(connection, Wire.pong(message.get("t"), registry.clock().millis()));
+            } else if (handler != null) {
+                handler.handle(connection, message);
+            } else {
+                reject(connection, ErrorCode.UNKNOWN_TYPE, "unknown type \"" + kind + "\"", Wire.ref(message));
             }
+        } catch (Rejection r) {
+            reject(connection, r.code(), r.getMessage(), Wire.ref(message));
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "Failed to handle a message of session " + connection.id(), e);
         }

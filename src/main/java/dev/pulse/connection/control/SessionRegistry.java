@@ -14,7 +14,9 @@ import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -33,8 +35,21 @@ public final class SessionRegistry {
     private final Map<String, Connection> open = new ConcurrentHashMap<>();
     /** Dropped sessions whose close has not completed yet, with the epoch ms of the drop. */
     private final Map<Connection, Long> closing = new ConcurrentHashMap<>();
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private volatile PulseSettings settings = PulseSettings.defaults();
     private volatile boolean shuttingDown;
+
+    /** What other features need to hear about sessions: when one is gone, and every heartbeat tick. */
+    public interface Listener {
+
+        /** Called once per session, when it closed ({@code evicted} false) or the server dropped it. */
+        default void gone(Connection connection, boolean evicted) {
+        }
+
+        /** Called at the end of every heartbeat tick, for time-based housekeeping. */
+        default void tick() {
+        }
+    }
 
     public SessionRegistry(Clock clock) {
         this.clock = clock;
@@ -42,6 +57,10 @@ public final class SessionRegistry {
 
     public static SessionRegistry shared() {
         return SHARED;
+    }
+
+    public void listen(Listener listener) {
+        listeners.add(listener);
     }
 
     public Clock clock() {
@@ -127,6 +146,7 @@ public final class SessionRegistry {
         open.remove(connection.id());
         closing.remove(connection);
         connection.outbox().close();
+        announceGone(connection, false);
     }
 
     /**
@@ -144,11 +164,19 @@ public final class SessionRegistry {
                         + "): " + reason.reason() + ", last frame " + idleMillis + " ms ago"
                         + (cause == null ? "" : ", " + cause));
         closeQuietly(connection, reason.code(), reason.reason());
+        announceGone(connection, true);
     }
 
     /** Forgets closing sessions whose sockets have gone; called on every heartbeat tick. */
     public void sweep() {
         closing.keySet().removeIf(c -> !c.peer().isOpen());
+        for (Listener listener : listeners) {
+            try {
+                listener.tick();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "Housekeeping failed", e);
+            }
+        }
     }
 
     /** Dropped sessions whose socket is still open well after the close was sent. */
@@ -183,6 +211,7 @@ public final class SessionRegistry {
             } else {
                 closeQuietly(connection, 1001, "server shutting down");
             }
+            announceGone(connection, false);
             count++;
         }
         int closed = count;
@@ -197,6 +226,19 @@ public final class SessionRegistry {
         stats.clear();
         settings = PulseSettings.defaults();
         shuttingDown = false;
+    }
+
+    private void announceGone(Connection connection, boolean evicted) {
+        if (!connection.markGone()) {
+            return;
+        }
+        for (Listener listener : listeners) {
+            try {
+                listener.gone(connection, evicted);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "Cleanup of session " + connection.id() + " failed", e);
+            }
+        }
     }
 
     private void closeQuietly(Connection connection, int code, String reason) {

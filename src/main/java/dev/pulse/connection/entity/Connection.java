@@ -1,6 +1,9 @@
 package dev.pulse.connection.entity;
 
 import java.nio.ByteBuffer;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** One open WebSocket session as Pulse tracks it: who, from where, since when, how alive, what is queued. */
 public final class Connection {
@@ -14,6 +17,8 @@ public final class Connection {
     private volatile Outbox outbox;
     private volatile long lastSeenAt;
     private volatile long rttNanos = -1;
+    private final Set<String> topics = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean gone = new AtomicBoolean();
 
     public Connection(String id, Peer peer, String user, String remote, long openedAt, Liveness liveness) {
         this.id = id;
@@ -56,6 +61,20 @@ public final class Connection {
     /** Epoch ms of the last frame received. */
     public long lastSeenAt() {
         return lastSeenAt;
+    }
+
+    /** The topics this session is subscribed to, kept by the topic registry. */
+    public Set<String> topics() {
+        return topics;
+    }
+
+    /** True exactly once: for the first caller that reports this session gone. */
+    public boolean markGone() {
+        return gone.compareAndSet(false, true);
+    }
+
+    public boolean isGone() {
+        return gone.get();
     }
 
     public Liveness liveness() {

@@ -28,10 +28,8 @@ public final class Snapshots {
                 .collect(Collectors.toList());
         JsonArrayBuilder array = Wire.builders().createArrayBuilder();
         for (Connection c : sorted) {
-            JsonArrayBuilder topics = Wire.builders().createArrayBuilder().add("broadcast");
-            if (c.user() != null) {
-                topics.add("user:" + c.user());
-            }
+            JsonArrayBuilder topics = Wire.builders().createArrayBuilder();
+            c.topics().stream().sorted().forEach(topics::add);
             array.add(Wire.object()
                     .add("session", c.id())
                     .add("user", Wire.nullable(c.user()))

@@ -50,9 +50,7 @@ class PulseEndpointTest {
     @BeforeEach
     void fresh() {
         REGISTRY.reset();
-        PulseSettings d = PulseSettings.defaults();
-        REGISTRY.configure(new PulseSettings(1000, 2000, d.maxQueuedMessages(), d.maxQueuedBytes(), 4096, false,
-                false, d.shutdownRetryAfter(), d.shutdownRetryJitter(), d.rttWindow()));
+        REGISTRY.configure(PulseSettings.defaults().withHeartbeat(1000, 2000).withMaxMessageBytes(4096));
     }
 
     @Test

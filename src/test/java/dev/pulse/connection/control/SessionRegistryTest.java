@@ -26,9 +26,7 @@ class SessionRegistryTest {
     }
 
     private void configure(boolean restart, int maxQueued) {
-        PulseSettings d = PulseSettings.defaults();
-        registry.configure(new PulseSettings(d.heartbeatInterval(), d.heartbeatTimeout(), maxQueued,
-                d.maxQueuedBytes(), d.maxMessageBytes(), false, restart, 1000, 4000, d.rttWindow()));
+        registry.configure(PulseSettings.defaults().withQueue(maxQueued, 1 << 20).withShutdown(restart, 1000, 4000));
     }
 
     @Test

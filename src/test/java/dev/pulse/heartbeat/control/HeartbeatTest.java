@@ -34,9 +34,7 @@ class HeartbeatTest {
     }
 
     private static PulseSettings settings(long interval, long timeout) {
-        PulseSettings d = PulseSettings.defaults();
-        return new PulseSettings(interval, timeout, d.maxQueuedMessages(), d.maxQueuedBytes(), d.maxMessageBytes(),
-                false, false, d.shutdownRetryAfter(), d.shutdownRetryJitter(), d.rttWindow());
+        return PulseSettings.defaults().withHeartbeat(interval, timeout);
     }
 
     /** Advances to the next tick and runs it. */

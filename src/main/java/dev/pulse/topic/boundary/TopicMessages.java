@@ -1,0 +1,109 @@
+package dev.pulse.topic.boundary;
+
+import dev.pulse.connection.control.InboundDispatcher.MessageHandler;
+import dev.pulse.connection.control.Rejection;
+import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.connection.entity.Connection;
+import dev.pulse.protocol.ErrorCode;
+import dev.pulse.protocol.Wire;
+import dev.pulse.topic.control.TopicNames;
+import dev.pulse.topic.control.Topics;
+import dev.pulse.topic.entity.TopicMessage;
+import jakarta.json.JsonNumber;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
+import java.util.Map;
+
+/** The client messages of topics and presence: validated here, carried out by {@link Topics}. */
+public final class TopicMessages {
+
+    private final SessionRegistry registry;
+    private final Topics topics;
+
+    public TopicMessages(SessionRegistry registry, Topics topics) {
+        this.registry = registry;
+        this.topics = topics;
+    }
+
+    public Map<String, MessageHandler> handlers() {
+        return Map.of(
+                "subscribe", this::subscribe,
+                "unsubscribe", this::unsubscribe,
+                "publish", this::publish,
+                "presence", this::presence);
+    }
+
+    void subscribe(Connection connection, JsonObject message) {
+        String topic = topic(message);
+        if (!TopicNames.maySubscribe(topic, connection.user())) {
+            throw new Rejection(ErrorCode.FORBIDDEN, "only user " + topic.substring(TopicNames.USER_PREFIX.length())
+                    + " may subscribe to " + topic);
+        }
+        Long since = null;
+        JsonValue sinceValue = message.get("since");
+        if (sinceValue != null && sinceValue != JsonValue.NULL) {
+            if (!(sinceValue instanceof JsonNumber n) || !n.isIntegral() || n.longValue() < 0) {
+                throw new Rejection(ErrorCode.BAD_REQUEST, "\"since\" must be a seq (an integer >= 0)");
+            }
+            since = n.longValue();
+        }
+        String epoch = optionalString(message, "epoch");
+        Boolean presence = null;
+        JsonValue presenceValue = message.get("presence");
+        if (presenceValue != null && presenceValue != JsonValue.NULL) {
+            if (presenceValue != JsonValue.TRUE && presenceValue != JsonValue.FALSE) {
+                throw new Rejection(ErrorCode.BAD_REQUEST, "\"presence\" must be true or false");
+            }
+            presence = presenceValue == JsonValue.TRUE;
+        }
+        topics.subscribe(connection, topic, since, epoch, presence);
+    }
+
+    void unsubscribe(Connection connection, JsonObject message) {
+        topics.unsubscribe(connection, topic(message));
+    }
+
+    void publish(Connection connection, JsonObject message) {
+        String topic = topic(message);
+        String id = optionalString(message, "id");
+        if (!message.containsKey("data")) {
+            throw new Rejection(ErrorCode.BAD_REQUEST, "publish needs \"data\"");
+        }
+        if (TopicNames.serverOnly(topic)) {
+            throw new Rejection(ErrorCode.FORBIDDEN, topic + " takes messages from the HTTP API only");
+        }
+        if (!registry.settings().publishClients()) {
+            throw new Rejection(ErrorCode.FORBIDDEN, "clients may not publish here (pulse.publish.clients=false)");
+        }
+        TopicMessage published = topics.publish(topic, message.get("data"));
+        registry.send(connection, Wire.ack(id, topic, published.seq()));
+    }
+
+    void presence(Connection connection, JsonObject message) {
+        String topic = topic(message);
+        if (!TopicNames.maySubscribe(topic, connection.user())) {
+            throw new Rejection(ErrorCode.FORBIDDEN, "the presence of " + topic + " is private");
+        }
+        registry.send(connection, Wire.presence(topic, topics.membersJson(topic)));
+    }
+
+    private static String topic(JsonObject message) {
+        JsonValue value = message.get("topic");
+        if (!(value instanceof jakarta.json.JsonString s) || !TopicNames.valid(s.getString())) {
+            throw new Rejection(ErrorCode.BAD_REQUEST,
+                    "\"topic\" must be 1-200 characters of [A-Za-z0-9:._@-]");
+        }
+        return s.getString();
+    }
+
+    private static String optionalString(JsonObject message, String key) {
+        JsonValue value = message.get(key);
+        if (value == null || value == JsonValue.NULL) {
+            return null;
+        }
+        if (!(value instanceof jakarta.json.JsonString s)) {
+            throw new Rejection(ErrorCode.BAD_REQUEST, "\"" + key + "\" must be a string");
+        }
+        return s.getString();
+    }
+}
