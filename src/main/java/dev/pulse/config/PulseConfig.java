@@ -2,6 +2,9 @@ package dev.pulse.config;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /** Reads the Pulse keys from MicroProfile Config (environment variables override, e.g. PULSE_HEARTBEAT_INTERVAL). */
@@ -68,10 +71,46 @@ public class PulseConfig {
     @ConfigProperty(name = "pulse.presence.grace", defaultValue = "5000")
     long presenceGrace;
 
+    @Inject
+    @ConfigProperty(name = "pulse.rate.messages-per-second", defaultValue = "50")
+    int messagesPerSecond;
+
+    @Inject
+    @ConfigProperty(name = "pulse.origins")
+    Optional<List<String>> origins;
+
+    @Inject
+    @ConfigProperty(name = "pulse.limits.per-address", defaultValue = "1000")
+    int perAddress;
+
+    @Inject
+    @ConfigProperty(name = "pulse.limits.topics-per-session", defaultValue = "100")
+    int topicsPerSession;
+
+    @Inject
+    @ConfigProperty(name = "pulse.auth.required", defaultValue = "false")
+    boolean authRequired;
+
+    @Inject
+    @ConfigProperty(name = "pulse.auth.token-secret")
+    Optional<String> tokenSecret;
+
+    @Inject
+    @ConfigProperty(name = "pulse.auth.token-ttl", defaultValue = "3600000")
+    long tokenTtl;
+
+    @Inject
+    @ConfigProperty(name = "pulse.api.key")
+    Optional<String> apiKey;
+
     /** The settings, validated: throws {@link InvalidSettingsException} for nonsense. */
     public PulseSettings settings() {
         return new PulseSettings(heartbeatInterval, heartbeatTimeout, maxQueuedMessages, maxQueuedBytes,
                 maxMessageBytes, identityQueryParam, shutdownRestart, shutdownRetryAfter, shutdownRetryJitter,
-                rttWindow, publishClients, historySize, historyTtl, topicIdle, presenceGrace).validate();
+                rttWindow, publishClients, historySize, historyTtl, topicIdle, presenceGrace,
+                new Guard(messagesPerSecond, origins.map(o -> Set.copyOf(o.stream().map(String::trim)
+                        .filter(v -> !v.isEmpty()).toList())).orElse(Set.of()), perAddress, topicsPerSession,
+                        authRequired, tokenSecret.filter(v -> !v.isBlank()).orElse(null), tokenTtl,
+                        apiKey.filter(v -> !v.isBlank()).orElse(null))).validate();
     }
 }

@@ -22,6 +22,7 @@ import java.util.List;
  * @param historyTtl ms a message is retained for resume
  * @param topicIdle ms a topic with no subscribers and no retained messages is kept before it is dropped
  * @param presenceGrace ms a user stays listed after their last session closed, so a reload is not a leave
+ * @param guard limits, allowed origins and authentication
  */
 public record PulseSettings(
         long heartbeatInterval,
@@ -38,50 +39,57 @@ public record PulseSettings(
         int historySize,
         long historyTtl,
         long topicIdle,
-        long presenceGrace) {
+        long presenceGrace,
+        Guard guard) {
 
     /** The fixed period of the heartbeat timer; {@code @Schedule} cannot read configuration. */
     public static final long TICK_MILLIS = 1000;
 
     public static PulseSettings defaults() {
         return new PulseSettings(25_000, 20_000, 2000, 16L << 20, 65_536, false, false, 2000, 5000, 60_000,
-                true, 1000, 300_000, 60_000, 5000);
+                true, 1000, 300_000, 60_000, 5000, Guard.defaults());
     }
 
     public PulseSettings withHeartbeat(long interval, long timeout) {
         return new PulseSettings(interval, timeout, maxQueuedMessages, maxQueuedBytes, maxMessageBytes,
                 identityQueryParam, shutdownRestart, shutdownRetryAfter, shutdownRetryJitter, rttWindow,
-                publishClients, historySize, historyTtl, topicIdle, presenceGrace);
+                publishClients, historySize, historyTtl, topicIdle, presenceGrace, guard);
     }
 
     public PulseSettings withQueue(int messages, long bytes) {
         return new PulseSettings(heartbeatInterval, heartbeatTimeout, messages, bytes, maxMessageBytes,
                 identityQueryParam, shutdownRestart, shutdownRetryAfter, shutdownRetryJitter, rttWindow,
-                publishClients, historySize, historyTtl, topicIdle, presenceGrace);
+                publishClients, historySize, historyTtl, topicIdle, presenceGrace, guard);
     }
 
     public PulseSettings withMaxMessageBytes(int bytes) {
         return new PulseSettings(heartbeatInterval, heartbeatTimeout, maxQueuedMessages, maxQueuedBytes, bytes,
                 identityQueryParam, shutdownRestart, shutdownRetryAfter, shutdownRetryJitter, rttWindow,
-                publishClients, historySize, historyTtl, topicIdle, presenceGrace);
+                publishClients, historySize, historyTtl, topicIdle, presenceGrace, guard);
     }
 
     public PulseSettings withShutdown(boolean restart, long retryAfter, long retryJitter) {
         return new PulseSettings(heartbeatInterval, heartbeatTimeout, maxQueuedMessages, maxQueuedBytes,
                 maxMessageBytes, identityQueryParam, restart, retryAfter, retryJitter, rttWindow,
-                publishClients, historySize, historyTtl, topicIdle, presenceGrace);
+                publishClients, historySize, historyTtl, topicIdle, presenceGrace, guard);
     }
 
     public PulseSettings withTopics(boolean clientsPublish, int size, long ttl, long idle, long grace) {
         return new PulseSettings(heartbeatInterval, heartbeatTimeout, maxQueuedMessages, maxQueuedBytes,
                 maxMessageBytes, identityQueryParam, shutdownRestart, shutdownRetryAfter, shutdownRetryJitter,
-                rttWindow, clientsPublish, size, ttl, idle, grace);
+                rttWindow, clientsPublish, size, ttl, idle, grace, guard);
     }
 
     public PulseSettings withIdentityQueryParam(boolean enabled) {
         return new PulseSettings(heartbeatInterval, heartbeatTimeout, maxQueuedMessages, maxQueuedBytes,
                 maxMessageBytes, enabled, shutdownRestart, shutdownRetryAfter, shutdownRetryJitter, rttWindow,
-                publishClients, historySize, historyTtl, topicIdle, presenceGrace);
+                publishClients, historySize, historyTtl, topicIdle, presenceGrace, guard);
+    }
+
+    public PulseSettings withGuard(Guard g) {
+        return new PulseSettings(heartbeatInterval, heartbeatTimeout, maxQueuedMessages, maxQueuedBytes,
+                maxMessageBytes, identityQueryParam, shutdownRestart, shutdownRetryAfter, shutdownRetryJitter,
+                rttWindow, publishClients, historySize, historyTtl, topicIdle, presenceGrace, g);
     }
 
     /** Returns these settings, or throws naming every key whose value makes no sense. */
@@ -125,6 +133,7 @@ public record PulseSettings(
         if (presenceGrace < 0) {
             problems.add("pulse.presence.grace=" + presenceGrace + " must be >= 0");
         }
+        guard.validate(problems);
         if (!problems.isEmpty()) {
             throw new InvalidSettingsException("Invalid Pulse configuration: " + String.join("; ", problems));
         }

@@ -12,7 +12,9 @@ public enum ErrorCode {
     TOO_LARGE,
     BINARY,
     ORIGIN,
-    FLOOD;
+    FLOOD,
+    UNAUTHENTICATED,
+    TOO_MANY_CONNECTIONS;
 
     public String wire() {
         return name().toLowerCase(Locale.ROOT);

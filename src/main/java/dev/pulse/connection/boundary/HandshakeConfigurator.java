@@ -1,40 +1,95 @@
 package dev.pulse.connection.boundary;
 
+import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.identity.control.Tokens;
+import dev.pulse.protocol.ErrorCode;
 import jakarta.websocket.HandshakeResponse;
 import jakarta.websocket.Session;
 import jakarta.websocket.server.HandshakeRequest;
 import jakarta.websocket.server.ServerEndpointConfig;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Carries what only the handshake knows (the peer's address, the query-parameter user) into the session.
- * Since WebSocket 2.1 the user properties seen here are a per-connection copy that becomes the session's.
+ * The handshake: refuses foreign origins (403), and carries what only the handshake knows (the peer's address,
+ * the token's or query parameter's user, a failed token) into the session. Since WebSocket 2.1 the user
+ * properties seen here are a per-connection copy that becomes the session's.
  */
 public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
 
+    /** The subprotocol clients offer; a token may ride along as a second one, {@code bearer.<token>}. */
+    public static final String SUBPROTOCOL = "pulse.v1";
+    static final String BEARER = "bearer.";
     static final String REMOTE = "dev.pulse.remote";
-    static final String QUERY_USER = "dev.pulse.query-user";
+    static final String USER = "dev.pulse.user";
+    static final String AUTH_FAILURE = "dev.pulse.auth-failure";
+
+    @Override
+    public boolean checkOrigin(String origin) {
+        SessionRegistry registry = SessionRegistry.shared();
+        var allowed = registry.settings().guard().origins();
+        if (origin == null || allowed.isEmpty() || allowed.contains(origin)) {
+            return true;
+        }
+        registry.errors().record(null, ErrorCode.ORIGIN, "handshake from origin " + origin + " refused");
+        return false;
+    }
+
+    @Override
+    public String getNegotiatedSubprotocol(List<String> supported, List<String> requested) {
+        return requested.contains(SUBPROTOCOL) ? SUBPROTOCOL : "";
+    }
 
     @Override
     public void modifyHandshake(ServerEndpointConfig config, HandshakeRequest request, HandshakeResponse response) {
+        Map<String, Object> properties = config.getUserProperties();
         String remote = HandshakeFilter.currentRemote();
         if (remote == null) {
             remote = firstHeader(request, "X-Forwarded-For");
         }
         if (remote != null) {
-            config.getUserProperties().put(REMOTE, remote);
+            properties.put(REMOTE, remote);
         }
-        if (SessionRegistry.shared().settings().identityQueryParam()) {
+        PulseSettings settings = SessionRegistry.shared().settings();
+        String token = token(request);
+        if (token != null) {
+            Tokens.Verdict verdict = new Tokens(settings.guard().tokenSecret())
+                    .verify(token, SessionRegistry.shared().clock().millis());
+            if (verdict.valid()) {
+                properties.put(USER, verdict.user());
+            } else {
+                properties.put(AUTH_FAILURE, verdict.failure());
+            }
+        } else if (settings.identityQueryParam()) {
             List<String> users = request.getParameterMap().get("user");
             if (users != null && !users.isEmpty() && Identity.USER.matcher(users.get(0)).matches()) {
-                config.getUserProperties().put(QUERY_USER, users.get(0));
+                properties.put(USER, users.get(0));
             }
         }
     }
 
     static String remote(Session session) {
         return session.getUserProperties().get(REMOTE) instanceof String remote ? remote : null;
+    }
+
+    private static String token(HandshakeRequest request) {
+        List<String> query = request.getParameterMap().get("token");
+        if (query != null && !query.isEmpty() && !query.get(0).isEmpty()) {
+            return query.get(0);
+        }
+        for (var header : request.getHeaders().entrySet()) {
+            if (header.getKey().equalsIgnoreCase(HandshakeRequest.SEC_WEBSOCKET_PROTOCOL)) {
+                for (String value : header.getValue()) {
+                    for (String protocol : value.split(",")) {
+                        if (protocol.trim().startsWith(BEARER)) {
+                            return protocol.trim().substring(BEARER.length());
+                        }
+                    }
+                }
+            }
+        }
+        return null;
     }
 
     private static String firstHeader(HandshakeRequest request, String name) {

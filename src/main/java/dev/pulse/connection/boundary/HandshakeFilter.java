@@ -1,6 +1,7 @@
 package dev.pulse.connection.boundary;
 
 import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.protocol.ErrorCode;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.annotation.WebFilter;
@@ -32,8 +33,20 @@ public class HandshakeFilter extends HttpFilter {
                 && !Identity.USER.matcher(user).matches()) {
             response.setStatus(HttpServletResponse.SC_BAD_REQUEST);
             response.setContentType("application/json");
+            SessionRegistry.shared().errors().record(null, ErrorCode.BAD_REQUEST, "invalid user parameter");
             response.getWriter().write("{\"code\":\"bad_request\",\"message\":\"user must be 1-64 characters of "
                     + "[A-Za-z0-9._@-]\"}");
+            return;
+        }
+        SessionRegistry registry = SessionRegistry.shared();
+        int limit = registry.settings().guard().perAddress();
+        if (limit > 0 && registry.connectionsFrom(request.getRemoteAddr()) >= limit) {
+            registry.errors().record(null, ErrorCode.TOO_MANY_CONNECTIONS,
+                    "refused a connection from " + request.getRemoteAddr() + ": " + limit + " already open");
+            response.setStatus(429);
+            response.setContentType("application/json");
+            response.getWriter().write("{\"code\":\"too_many_connections\",\"message\":\"" + limit
+                    + " connections from this address are open already\"}");
             return;
         }
         REMOTE.set(request.getRemoteAddr() + ":" + request.getRemotePort());

@@ -4,7 +4,10 @@ import jakarta.websocket.Session;
 import java.security.Principal;
 import java.util.regex.Pattern;
 
-/** Who a session belongs to: the handshake's principal, else (when enabled) the {@code user} query parameter. */
+/**
+ * Who a session belongs to: the handshake's authenticated principal, else the user of a valid token, else
+ * (when enabled, for development) the {@code user} query parameter; otherwise anonymous (null).
+ */
 final class Identity {
 
     static final Pattern USER = Pattern.compile("[A-Za-z0-9._@-]{1,64}");
@@ -17,7 +20,14 @@ final class Identity {
         if (principal != null && principal.getName() != null && !principal.getName().isEmpty()) {
             return principal.getName();
         }
-        Object fromQuery = session.getUserProperties().get(HandshakeConfigurator.QUERY_USER);
-        return fromQuery instanceof String user ? user : null;
+        return session.getUserProperties().get(HandshakeConfigurator.USER) instanceof String user ? user : null;
+    }
+
+    /** Why the session must be closed with 4001, or null: a token that failed, or no identity where one is required. */
+    static String authFailure(Session session, String user, boolean required) {
+        if (session.getUserProperties().get(HandshakeConfigurator.AUTH_FAILURE) instanceof String failure) {
+            return failure;
+        }
+        return required && user == null ? "authentication required" : null;
     }
 }

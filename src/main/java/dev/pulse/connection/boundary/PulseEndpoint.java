@@ -24,24 +24,31 @@ import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 
 /** The WebSocket endpoint of the wire contract; it only translates container callbacks into registry calls. */
-@ServerEndpoint(value = "/ws", configurator = HandshakeConfigurator.class)
+@ServerEndpoint(value = "/ws", configurator = HandshakeConfigurator.class,
+        subprotocols = HandshakeConfigurator.SUBPROTOCOL)
 public class PulseEndpoint {
 
     private static final Logger LOG = System.getLogger(PulseEndpoint.class.getName());
     private static final String CONNECTION = Connection.class.getName();
     private static final SessionRegistry REGISTRY = SessionRegistry.shared();
-    private static final ErrorLog ERRORS = new ErrorLog(REGISTRY);
+    private static final ErrorLog ERRORS = REGISTRY.errors();
     private static final Topics TOPICS = Topics.shared();
     private static final InboundDispatcher DISPATCHER = new InboundDispatcher(REGISTRY, ERRORS,
             new TopicMessages(REGISTRY, TOPICS).handlers());
 
     @OnOpen
-    public void open(Session session, EndpointConfig config) {
+    public void open(Session session, EndpointConfig config) throws IOException {
         PulseSettings settings = REGISTRY.settings();
+        String user = Identity.user(session);
+        String authFailure = Identity.authFailure(session, user, settings.guard().authRequired());
+        if (authFailure != null) {
+            ERRORS.record(null, ErrorCode.UNAUTHENTICATED, authFailure);
+            session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(4001), authFailure));
+            return;
+        }
         session.setMaxTextMessageBufferSize(settings.maxMessageBytes());
         session.setMaxIdleTimeout(0); // liveness is the heartbeat's job: Pings would reset an idle timeout anyway
-        Connection connection = REGISTRY.open(new SessionPeer(session), Identity.user(session),
-                HandshakeConfigurator.remote(session));
+        Connection connection = REGISTRY.open(new SessionPeer(session), user, HandshakeConfigurator.remote(session));
         session.getUserProperties().put(CONNECTION, connection);
         REGISTRY.send(connection, Wire.welcome(connection.id(), connection.user(), settings.heartbeatInterval(),
                 settings.heartbeatTimeout(), REGISTRY.clock().millis()));

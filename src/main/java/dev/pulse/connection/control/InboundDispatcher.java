@@ -1,6 +1,7 @@
 package dev.pulse.connection.control;
 
 import dev.pulse.connection.entity.Connection;
+import dev.pulse.connection.entity.RateLimiter;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.Wire;
 import jakarta.json.JsonException;
@@ -36,6 +37,13 @@ public final class InboundDispatcher {
 
     public void dispatch(Connection connection, String text) {
         registry.stats().messagesIn.increment();
+        RateLimiter limiter = connection.rateLimiter();
+        RateLimiter.Verdict verdict = limiter == null ? RateLimiter.Verdict.ACCEPT
+                : limiter.take(registry.clock().nanos());
+        if (verdict != RateLimiter.Verdict.ACCEPT) {
+            refuse(connection, verdict);
+            return;
+        }
         int max = registry.settings().maxMessageBytes();
         if (text.length() > max || (text.length() * 3L > max && utf8Length(text) > max)) {
             errorLog.record(connection, ErrorCode.TOO_LARGE, "message over " + max + " bytes");
@@ -73,6 +81,21 @@ public final class InboundDispatcher {
             reject(connection, r.code(), r.getMessage(), Wire.ref(message));
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "Failed to handle a message of session " + connection.id(), e);
+        }
+    }
+
+    private void refuse(Connection connection, RateLimiter.Verdict verdict) {
+        int rate = registry.settings().guard().messagesPerSecond();
+        registry.stats().error(ErrorCode.RATE_LIMITED.wire());
+        switch (verdict) {
+            case FLOOD -> {
+                errorLog.record(connection, ErrorCode.FLOOD, "more than " + rate + " messages dropped within 10 s");
+                connection.peer().close(1008, "message flood");
+            }
+            case DROP_AND_TELL -> registry.send(connection, Wire.error(ErrorCode.RATE_LIMITED,
+                    "over " + rate + " messages per second: message dropped", null));
+            default -> {
+            }
         }
     }
 

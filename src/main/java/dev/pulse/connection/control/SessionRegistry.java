@@ -6,6 +6,7 @@ import dev.pulse.connection.entity.EvictionReason;
 import dev.pulse.connection.entity.Liveness;
 import dev.pulse.connection.entity.Outbox;
 import dev.pulse.connection.entity.Peer;
+import dev.pulse.connection.entity.RateLimiter;
 import dev.pulse.monitoring.control.Stats;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -32,9 +33,12 @@ public final class SessionRegistry {
 
     private final Clock clock;
     private final Stats stats = new Stats();
+    private final ErrorLog errorLog = new ErrorLog(this);
     private final Map<String, Connection> open = new ConcurrentHashMap<>();
     /** Dropped sessions whose close has not completed yet, with the epoch ms of the drop. */
     private final Map<Connection, Long> closing = new ConcurrentHashMap<>();
+    /** Open sessions per client address, for pulse.limits.per-address. */
+    private final Map<String, java.util.concurrent.atomic.AtomicInteger> perAddress = new ConcurrentHashMap<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private volatile PulseSettings settings = PulseSettings.defaults();
     private volatile boolean shuttingDown;
@@ -71,6 +75,11 @@ public final class SessionRegistry {
         return stats;
     }
 
+    /** Counts client errors and logs them without flooding; one per registry so the flood limit is global. */
+    public ErrorLog errors() {
+        return errorLog;
+    }
+
     public PulseSettings settings() {
         return settings;
     }
@@ -93,7 +102,12 @@ public final class SessionRegistry {
                 liveness);
         connection.attach(new Outbox(peer, s.maxQueuedMessages(), s.maxQueuedBytes(),
                 failure -> drop(connection, EvictionReason.ERROR, failure)));
+        connection.limit(new RateLimiter(s.guard().messagesPerSecond(), clock.nanos()));
         open.put(connection.id(), connection);
+        if (remote != null) {
+            perAddress.computeIfAbsent(address(remote), a -> new java.util.concurrent.atomic.AtomicInteger())
+                    .incrementAndGet();
+        }
         stats.opened.increment();
         if (shuttingDown) {
             drop(connection, EvictionReason.ERROR, null);
@@ -222,15 +236,31 @@ public final class SessionRegistry {
     /** Empties the registry and its counters; for tests that share the static instance. */
     public void reset() {
         open.clear();
+        perAddress.clear();
         closing.clear();
         stats.clear();
         settings = PulseSettings.defaults();
         shuttingDown = false;
     }
 
+    /** Open sessions from one client address (without port). */
+    public int connectionsFrom(String address) {
+        var count = perAddress.get(address);
+        return count == null ? 0 : count.get();
+    }
+
+    /** The address part of {@code address:port}. */
+    public static String address(String remote) {
+        int colon = remote.lastIndexOf(':');
+        return colon > 0 ? remote.substring(0, colon) : remote;
+    }
+
     private void announceGone(Connection connection, boolean evicted) {
         if (!connection.markGone()) {
             return;
+        }
+        if (connection.remote() != null) {
+            perAddress.computeIfPresent(address(connection.remote()), (a, n) -> n.decrementAndGet() <= 0 ? null : n);
         }
         for (Listener listener : listeners) {
             try {

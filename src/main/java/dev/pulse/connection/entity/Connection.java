@@ -18,6 +18,7 @@ public final class Connection {
     private volatile long lastSeenAt;
     private volatile long rttNanos = -1;
     private final Set<String> topics = ConcurrentHashMap.newKeySet();
+    private volatile RateLimiter rateLimiter;
     private final AtomicBoolean gone = new AtomicBoolean();
 
     public Connection(String id, Peer peer, String user, String remote, long openedAt, Liveness liveness) {
@@ -28,6 +29,15 @@ public final class Connection {
         this.openedAt = openedAt;
         this.lastSeenAt = openedAt;
         this.liveness = liveness;
+    }
+
+    /** The inbound budget; set once at open. */
+    public void limit(RateLimiter limiter) {
+        this.rateLimiter = limiter;
+    }
+
+    public RateLimiter rateLimiter() {
+        return rateLimiter;
     }
 
     /** Set once, right after construction, because the outbox reports failures back to the registry. */

@@ -56,7 +56,23 @@ public final class TopicMessages {
             }
             presence = presenceValue == JsonValue.TRUE;
         }
+        int limit = registry.settings().guard().topicsPerSession();
+        if (!connection.topics().contains(topic) && chosenTopics(connection) >= limit) {
+            throw new Rejection(ErrorCode.FORBIDDEN, "a session may subscribe to at most " + limit + " topics");
+        }
         topics.subscribe(connection, topic, since, epoch, presence);
+    }
+
+    /** Topics the client subscribed to itself; {@code broadcast} and its own user topic do not count. */
+    private static int chosenTopics(Connection connection) {
+        int count = 0;
+        for (String t : connection.topics()) {
+            if (!t.equals(TopicNames.BROADCAST) && !(connection.user() != null
+                    && t.equals(TopicNames.userTopic(connection.user())))) {
+                count++;
+            }
+        }
+        return count;
     }
 
     void unsubscribe(Connection connection, JsonObject message) {

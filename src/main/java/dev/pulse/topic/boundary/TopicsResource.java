@@ -89,7 +89,7 @@ public class TopicsResource {
     }
 
     private Response error(int status, ErrorCode code, String message) {
-        registry.stats().error(code.wire());
+        registry.errors().record(null, code, message);
         return Response.status(status).type(MediaType.APPLICATION_JSON)
                 .entity(Wire.object().add("code", code.wire()).add("message", message).build()).build();
     }

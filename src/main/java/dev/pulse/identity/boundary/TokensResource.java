@@ -1,0 +1,58 @@
+package dev.pulse.identity.boundary;
+
+import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.identity.control.Tokens;
+import dev.pulse.protocol.ErrorCode;
+import dev.pulse.protocol.Wire;
+import jakarta.json.JsonNumber;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+/**
+ * POST /api/tokens {"user":"alice","ttl":600000}: a trusted backend mints a token for one of its users. Only
+ * with {@code pulse.api.key} set (the API filter then checks the caller), or anybody could become anybody.
+ */
+@Path("tokens")
+@Produces(MediaType.APPLICATION_JSON)
+public class TokensResource {
+
+    private static final long MAX_TTL = 7L * 24 * 3600 * 1000;
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Response mint(JsonObject request) {
+        SessionRegistry registry = SessionRegistry.shared();
+        var guard = registry.settings().guard();
+        if (guard.apiKey() == null) {
+            return error(registry, 403, ErrorCode.FORBIDDEN, "set pulse.api.key to mint tokens");
+        }
+        if (request == null || !(request.get("user") instanceof JsonString user)
+                || !user.getString().matches("[A-Za-z0-9._@-]{1,64}")) {
+            return error(registry, 400, ErrorCode.BAD_REQUEST, "\"user\" must be 1-64 characters of [A-Za-z0-9._@-]");
+        }
+        long ttl = guard.tokenTtl();
+        if (request.containsKey("ttl")) {
+            if (!(request.get("ttl") instanceof JsonNumber n) || n.longValue() <= 0 || n.longValue() > MAX_TTL) {
+                return error(registry, 400, ErrorCode.BAD_REQUEST, "\"ttl\" must be 1.." + MAX_TTL + " ms");
+            }
+            ttl = n.longValue();
+        }
+        long expiresAt = registry.clock().millis() + ttl;
+        String token = new Tokens(guard.tokenSecret()).mint(user.getString(), expiresAt);
+        // exp has a resolution of seconds
+        return Response.ok(Wire.object().add("token", token).add("user", user.getString())
+                .add("expiresAt", expiresAt / 1000 * 1000).build()).build();
+    }
+
+    private static Response error(SessionRegistry registry, int status, ErrorCode code, String message) {
+        registry.stats().error(code.wire());
+        return Response.status(status).type(MediaType.APPLICATION_JSON)
+                .entity(Wire.object().add("code", code.wire()).add("message", message).build()).build();
+    }
+}

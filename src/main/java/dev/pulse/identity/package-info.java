@@ -1,0 +1,2 @@
+/** Identity: who a connection belongs to (container principal or signed token), and minting tokens. */
+package dev.pulse.identity;
