@@ -26,9 +26,28 @@ public final class TestClient extends Endpoint implements AutoCloseable {
     private Session session;
 
     public static TestClient connect(URI uri) throws Exception {
+        return connect(uri, java.util.Map.of(), java.util.List.of());
+    }
+
+    /** Connects with extra handshake headers (e.g. Origin) and offered subprotocols. */
+    public static TestClient connect(URI uri, java.util.Map<String, String> headers, java.util.List<String> protocols)
+            throws Exception {
         TestClient client = new TestClient();
-        client.session = ContainerProvider.getWebSocketContainer()
-                .connectToServer(client, ClientEndpointConfig.Builder.create().build(), uri);
+        ClientEndpointConfig config = ClientEndpointConfig.Builder.create()
+                .preferredSubprotocols(protocols)
+                .configurator(new ClientEndpointConfig.Configurator() {
+                    @Override
+                    public void beforeRequest(java.util.Map<String, java.util.List<String>> request) {
+                        headers.forEach((k, v) -> {
+                            if (v.isEmpty()) {
+                                request.keySet().removeIf(name -> name.equalsIgnoreCase(k)); // send none
+                            } else {
+                                request.put(k, java.util.List.of(v));
+                            }
+                        });
+                    }
+                }).build();
+        client.session = ContainerProvider.getWebSocketContainer().connectToServer(client, config, uri);
         return client;
     }
 

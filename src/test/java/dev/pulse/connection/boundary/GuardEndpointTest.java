@@ -1,0 +1,213 @@
+package dev.pulse.connection.boundary;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pulse.config.Guard;
+import dev.pulse.config.PulseSettings;
+import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.identity.control.Tokens;
+import dev.pulse.testing.TestClient;
+import dev.pulse.topic.control.Topics;
+import jakarta.json.JsonObject;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.glassfish.tyrus.server.Server;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The bad-input rows and identity on Tyrus's in-process server; each test also checks that a healthy session
+ * beside the abuser still gets its messages.
+ */
+class GuardEndpointTest {
+
+    private static final SessionRegistry REGISTRY = SessionRegistry.shared();
+    private static final String SECRET = "test-secret-test-secret-test-secret";
+    private static Server server;
+    private static String base;
+
+    @BeforeAll
+    static void start() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        server = new Server("127.0.0.1", port, "/", Map.of(), PulseEndpoint.class);
+        server.start();
+        base = "ws://127.0.0.1:" + port + "/ws";
+    }
+
+    @AfterAll
+    static void stop() {
+        server.stop();
+        REGISTRY.reset();
+        Topics.shared().reset();
+    }
+
+    @BeforeEach
+    void fresh() {
+        REGISTRY.reset();
+        Topics.shared().reset();
+        configure(Guard.defaults().withRate(5).withAuth(false, SECRET, null));
+    }
+
+    private static void configure(Guard guard) {
+        REGISTRY.configure(PulseSettings.defaults().withHeartbeat(1000, 2000).withGuard(guard));
+    }
+
+    private static TestClient healthy() throws Exception {
+        TestClient client = TestClient.connect(URI.create(base));
+        client.next("welcome");
+        client.send("{\"type\":\"subscribe\",\"topic\":\"health\"}");
+        client.next("subscribed");
+        return client;
+    }
+
+    /** The healthy session still gets a freshly published message. */
+    private static void assertStillServed(TestClient healthy) throws Exception {
+        Topics.shared().publish("health", jakarta.json.Json.createValue("still here"));
+        assertEquals("still here", healthy.next("message").getString("data"));
+        assertTrue(healthy.session().isOpen());
+    }
+
+    @Test
+    void messagesOverTheRateAreDroppedWithOneErrorASecond() throws Exception {
+        try (TestClient other = healthy(); TestClient client = TestClient.connect(URI.create(base))) {
+            client.next("welcome");
+            for (int i = 0; i < 14; i++) { // bucket of 10 at 5/s
+                client.send("{\"type\":\"ping\",\"t\":" + i + "}");
+            }
+            int pongs = 0;
+            int limited = 0;
+            for (int i = 0; i < 11; i++) {
+                JsonObject m = client.next();
+                if (m.getString("type").equals("pong")) {
+                    pongs++;
+                } else if (m.getString("code", "").equals("rate_limited")) {
+                    limited++;
+                }
+            }
+            assertEquals(10, pongs);
+            assertEquals(1, limited, "one rate_limited error, not one per drop");
+            JsonObject late;
+            while ((late = client.messages.poll(300, java.util.concurrent.TimeUnit.MILLISECONDS)) != null) {
+                if (late.getString("type").equals("pong")) {
+                    pongs++; // the bucket refilled meanwhile
+                }
+            }
+            assertEquals(14 - pongs, REGISTRY.stats().errors().get("rate_limited"), "every dropped message counted");
+            assertTrue(client.session().isOpen(), "dropping is not closing");
+            assertStillServed(other);
+        }
+    }
+
+    @Test
+    void aSustainedFloodIsClosedWith1008() throws Exception {
+        try (TestClient other = healthy(); TestClient client = TestClient.connect(URI.create(base))) {
+            client.next("welcome");
+            for (int i = 0; i < 30 && client.session().isOpen(); i++) {
+                try {
+                    client.send("{\"type\":\"ping\",\"t\":1}");
+                } catch (Exception closedMeanwhile) {
+                    break;
+                }
+            }
+            assertEquals(1008, client.awaitClose().getCloseCode().getCode());
+            assertEquals(1L, REGISTRY.stats().errors().get("flood"));
+            assertStillServed(other);
+        }
+    }
+
+    @Test
+    void aForeignOriginIsRefusedAndNoOriginIsAllowed() throws Exception {
+        try (TestClient other = healthy()) {
+            configure(Guard.defaults().withOrigins(Set.of("https://app.example")));
+            assertThrows(Exception.class, () -> TestClient.connect(URI.create(base),
+                    Map.of("Origin", "https://evil.example"), List.of()));
+            try (TestClient allowed = TestClient.connect(URI.create(base), Map.of("Origin", "https://app.example"),
+                    List.of())) {
+                assertEquals("welcome", allowed.next().getString("type"));
+            }
+            try (TestClient withoutOrigin = TestClient.connect(URI.create(base), Map.of("Origin", ""), List.of())) {
+                assertEquals("welcome", withoutOrigin.next().getString("type"), "non-browser clients send none");
+            }
+            assertEquals(1L, REGISTRY.stats().errors().get("origin"));
+            assertStillServed(other);
+        }
+    }
+
+    @Test
+    void aValidTokenInTheQueryOrAsSubprotocolNamesTheUser() throws Exception {
+        String token = new Tokens(SECRET).mint("alice", System.currentTimeMillis() + 60_000);
+        try (TestClient byQuery = TestClient.connect(URI.create(base + "?token=" + token))) {
+            assertEquals("alice", byQuery.next("welcome").getString("user"));
+        }
+        try (TestClient byProtocol = TestClient.connect(URI.create(base), Map.of(),
+                List.of(HandshakeConfigurator.SUBPROTOCOL, "bearer." + token))) {
+            assertEquals("alice", byProtocol.next("welcome").getString("user"));
+            assertEquals(HandshakeConfigurator.SUBPROTOCOL, byProtocol.session().getNegotiatedSubprotocol());
+        }
+    }
+
+    @Test
+    void tamperedExpiredOrForeignTokensAreClosedWith4001() throws Exception {
+        long now = System.currentTimeMillis();
+        String valid = new Tokens(SECRET).mint("alice", now + 60_000);
+        String tampered = valid.substring(0, valid.length() - 2) + (valid.endsWith("AA") ? "BB" : "AA");
+        String expired = new Tokens(SECRET).mint("alice", now - 1000);
+        String foreign = new Tokens("some-other-secret-some-other-secret").mint("alice", now + 60_000);
+        try (TestClient other = healthy()) {
+            for (String[] c : new String[][] {{tampered, "invalid token"}, {expired, "token expired"},
+                {foreign, "invalid token"}}) {
+                try (TestClient client = TestClient.connect(URI.create(base + "?token=" + c[0]))) {
+                    var reason = client.awaitClose();
+                    assertEquals(4001, reason.getCloseCode().getCode(), c[1]);
+                    assertEquals(c[1], reason.getReasonPhrase());
+                }
+            }
+            assertEquals(3L, REGISTRY.stats().errors().get("unauthenticated"));
+            assertStillServed(other);
+        }
+    }
+
+    @Test
+    void anonymousConnectionsAreClosedWith4001WhenAuthIsRequired() throws Exception {
+        try (TestClient other = healthy()) {
+            configure(Guard.defaults().withAuth(true, SECRET, null));
+            try (TestClient anonymous = TestClient.connect(URI.create(base))) {
+                assertEquals(4001, anonymous.awaitClose().getCloseCode().getCode());
+            }
+            String token = new Tokens(SECRET).mint("bob", System.currentTimeMillis() + 60_000);
+            try (TestClient bob = TestClient.connect(URI.create(base + "?token=" + token))) {
+                assertEquals("bob", bob.next("welcome").getString("user"));
+            }
+            assertStillServed(other);
+        }
+    }
+
+    @Test
+    void tooManyTopicsForOneSessionIsForbidden() throws Exception {
+        configure(Guard.defaults().withLimits(0, 3));
+        try (TestClient other = healthy(); TestClient client = TestClient.connect(URI.create(base))) {
+            client.next("welcome");
+            for (int i = 0; i < 3; i++) {
+                client.send("{\"type\":\"subscribe\",\"topic\":\"t" + i + "\"}");
+                client.next("subscribed");
+            }
+            client.send("{\"type\":\"subscribe\",\"topic\":\"t0\"}");
+            assertEquals("subscribed", client.next().getString("type"), "a repeated subscribe is no new topic");
+            client.send("{\"type\":\"subscribe\",\"topic\":\"t3\",\"id\":\"s4\"}");
+            JsonObject error = client.next();
+            assertEquals("forbidden", error.getString("code"));
+            assertEquals("s4", error.getString("ref"));
+            assertStillServed(other);
+        }
+    }
+}
