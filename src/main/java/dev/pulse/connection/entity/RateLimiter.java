@@ -35,7 +35,7 @@ public final class RateLimiter {
             return Verdict.ACCEPT;
         }
         if (drops == null) {
-            drops = new long[perSecond + 1]; // the times of the last R+1 drops, allocated only for abusers
+            drops = new long[perSecond]; // the times of the last R drops, allocated only for abusers
             java.util.Arrays.fill(drops, Long.MIN_VALUE);
         }
         long oldest = drops[nextDrop];
