@@ -30,6 +30,8 @@ public final class SessionRegistry {
     private static final SessionRegistry SHARED = new SessionRegistry(Clock.SYSTEM);
     /** A dropped session whose socket is still open after this long counts as lingering. */
     static final long LINGER_AFTER_MILLIS = 2000;
+    /** After this long a dropped session whose close never completed is no longer tracked (nor counted). */
+    static final long FORGET_LINGERING_MILLIS = 15 * 60_000;
 
     private final Clock clock;
     private final Stats stats = new Stats();
@@ -181,9 +183,10 @@ public final class SessionRegistry {
         announceGone(connection, true);
     }
 
-    /** Forgets closing sessions whose sockets have gone; called on every heartbeat tick. */
+    /** Housekeeping on every heartbeat tick: forgets long-lingering sessions, then runs the listeners'. */
     public void sweep() {
-        closing.keySet().removeIf(c -> !c.peer().isOpen());
+        long now = clock.millis();
+        closing.values().removeIf(droppedAt -> now - droppedAt > FORGET_LINGERING_MILLIS);
         for (Listener listener : listeners) {
             try {
                 listener.tick();
@@ -193,12 +196,16 @@ public final class SessionRegistry {
         }
     }
 
-    /** Dropped sessions whose socket is still open well after the close was sent. */
+    /**
+     * Dropped sessions whose close has not completed well after it was sent: the container has not reported
+     * them closed. {@code isOpen()} cannot tell, since containers report a session closed as soon as the close
+     * was requested while the socket of a peer that stopped reading stays open behind a full send buffer.
+     */
     public int lingering() {
         long now = clock.millis();
         int count = 0;
-        for (Map.Entry<Connection, Long> e : closing.entrySet()) {
-            if (now - e.getValue() >= LINGER_AFTER_MILLIS && e.getKey().peer().isOpen()) {
+        for (long droppedAt : closing.values()) {
+            if (now - droppedAt >= LINGER_AFTER_MILLIS) {
                 count++;
             }
         }

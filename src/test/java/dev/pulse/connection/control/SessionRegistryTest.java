@@ -87,9 +87,18 @@ class SessionRegistryTest {
         clock.advanceMillis(SessionRegistry.LINGER_AFTER_MILLIS);
         registry.sweep();
         assertEquals(1, registry.lingering());
-        stuck.open = false;
+        stuck.open = false; // containers say "closed" as soon as the close is requested: still lingering
         registry.sweep();
+        assertEquals(1, registry.lingering());
+        registry.closed(c); // the container finally reports the close
         assertEquals(0, registry.lingering());
+        FakePeer neverClosed = new FakePeer();
+        neverClosed.closable = false;
+        Connection other = registry.open(neverClosed, null, null);
+        registry.drop(other, EvictionReason.HEARTBEAT, null);
+        clock.advanceMillis(SessionRegistry.FORGET_LINGERING_MILLIS + 1);
+        registry.sweep();
+        assertEquals(0, registry.lingering(), "forgotten after a quarter of an hour, so the map stays bounded");
     }
 
     @Test
