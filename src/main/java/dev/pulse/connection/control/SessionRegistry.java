@@ -111,8 +111,9 @@ public final class SessionRegistry {
                     .incrementAndGet();
         }
         stats.opened.increment();
-        if (shuttingDown) {
-            drop(connection, EvictionReason.ERROR, null);
+        if (shuttingDown && open.remove(connection.id()) != null) {
+            closeQuietly(connection, 1001, "server shutting down");
+            announceGone(connection, false);
         }
         return connection;
     }

@@ -132,6 +132,7 @@ class SessionRegistryTest {
         FakePeer late = new FakePeer();
         registry.open(late, null, null);
         assertFalse(late.open, "a session opened during shutdown is closed at once");
+        assertEquals(1001, late.closeCode);
     }
 
     @Test
