@@ -2,13 +2,12 @@ package dev.pulse.identity.boundary;
 
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.protocol.ErrorCode;
-import dev.pulse.protocol.Wire;
+import dev.pulse.protocol.HttpBodies;
 import jakarta.annotation.Priority;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerRequestFilter;
 import jakarta.ws.rs.core.HttpHeaders;
-import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.Provider;
 import java.nio.charset.StandardCharsets;
@@ -44,8 +43,7 @@ public class ApiKeyFilter implements ContainerRequestFilter {
     private static void abort(ContainerRequestContext request, SessionRegistry registry, int status, ErrorCode code,
             String message) {
         registry.errors().record(null, code, message + " (" + request.getUriInfo().getPath() + ")");
-        request.abortWith(Response.status(status).type(MediaType.APPLICATION_JSON)
-                .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
-                .entity(Wire.object().add("code", code.wire()).add("message", message).build()).build());
+        request.abortWith(Response.fromResponse(HttpBodies.error(status, code, message))
+                .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer").build());
     }
 }

@@ -3,6 +3,7 @@ package dev.pulse.identity.boundary;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.identity.control.Tokens;
 import dev.pulse.protocol.ErrorCode;
+import dev.pulse.protocol.HttpBodies;
 import dev.pulse.protocol.Wire;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
@@ -13,6 +14,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.io.InputStream;
 
 /**
  * POST /api/tokens {"user":"alice","ttl":600000}: a trusted backend mints a token for one of its users. Only
@@ -25,13 +27,19 @@ public class TokensResource {
     private static final long MAX_TTL = 7L * 24 * 3600 * 1000;
 
     @POST
-    @Consumes(MediaType.APPLICATION_JSON)
-    public Response mint(JsonObject request) {
+    @Consumes(MediaType.WILDCARD)
+    public Response mint(InputStream body) {
         SessionRegistry registry = SessionRegistry.shared();
-        var guard = registry.settings().guard();
-        if (guard.apiKey() == null) {
+        if (registry.settings().guard().apiKey() == null) {
             return error(registry, 403, ErrorCode.FORBIDDEN, "set pulse.api.key to mint tokens");
         }
+        return HttpBodies.withJson(body, registry.settings().maxMessageBytes(),
+                (code, message) -> error(registry, HttpBodies.status(code), code, message),
+                json -> mint(registry, json instanceof JsonObject o ? o : null));
+    }
+
+    private Response mint(SessionRegistry registry, JsonObject request) {
+        var guard = registry.settings().guard();
         if (request == null || !(request.get("user") instanceof JsonString user)
                 || !user.getString().matches("[A-Za-z0-9._@-]{1,64}")) {
             return error(registry, 400, ErrorCode.BAD_REQUEST, "\"user\" must be 1-64 characters of [A-Za-z0-9._@-]");
@@ -51,8 +59,7 @@ public class TokensResource {
     }
 
     private static Response error(SessionRegistry registry, int status, ErrorCode code, String message) {
-        registry.stats().error(code.wire());
-        return Response.status(status).type(MediaType.APPLICATION_JSON)
-                .entity(Wire.object().add("code", code.wire()).add("message", message).build()).build();
+        registry.errors().record(null, code, message);
+        return HttpBodies.error(status, code, message);
     }
 }

@@ -2,13 +2,12 @@ package dev.pulse.topic.boundary;
 
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.protocol.ErrorCode;
+import dev.pulse.protocol.HttpBodies;
 import dev.pulse.protocol.Wire;
 import dev.pulse.topic.control.TopicNames;
 import dev.pulse.topic.control.Topics;
 import dev.pulse.topic.entity.TopicMessage;
-import jakarta.json.JsonException;
 import jakarta.json.JsonObject;
-import jakarta.json.JsonValue;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -17,10 +16,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 
 /** Publishing over HTTP (topics, broadcast, one user) and a topic's presence. */
 @Path("")
@@ -68,46 +64,16 @@ public class TopicsResource {
     }
 
     private Response publishBody(String topic, InputStream body) {
-        int max = registry.settings().maxMessageBytes();
-        byte[] bytes;
-        try {
-            bytes = readAtMost(body, max);
-        } catch (IOException e) {
-            return error(400, ErrorCode.BAD_REQUEST, "could not read the body: " + e.getMessage());
-        }
-        if (bytes == null) {
-            return error(413, ErrorCode.TOO_LARGE, "body over " + max + " bytes");
-        }
-        JsonValue data;
-        try {
-            data = Wire.parse(new String(bytes, StandardCharsets.UTF_8));
-        } catch (JsonException | IllegalStateException e) {
-            return error(400, ErrorCode.BAD_JSON, "the body must be JSON: " + e.getMessage());
-        }
-        TopicMessage message = topics.publish(topic, data);
-        return Response.accepted(Wire.object().add("topic", topic).add("seq", message.seq()).build()).build();
+        return HttpBodies.withJson(body, registry.settings().maxMessageBytes(),
+                (code, message) -> error(HttpBodies.status(code), code, message), data -> {
+                    TopicMessage message = topics.publish(topic, data);
+                    return Response.accepted(Wire.object().add("topic", topic).add("seq", message.seq()).build())
+                            .build();
+                });
     }
 
     private Response error(int status, ErrorCode code, String message) {
         registry.errors().record(null, code, message);
-        return Response.status(status).type(MediaType.APPLICATION_JSON)
-                .entity(Wire.object().add("code", code.wire()).add("message", message).build()).build();
-    }
-
-    /** The body, or null when it is longer than {@code max} bytes (reading stops there). */
-    private static byte[] readAtMost(InputStream in, int max) throws IOException {
-        if (in == null) {
-            return new byte[0];
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] buffer = new byte[8192];
-        int n;
-        while ((n = in.read(buffer)) > 0) {
-            if (out.size() + n > max) {
-                return null;
-            }
-            out.write(buffer, 0, n);
-        }
-        return out.toByteArray();
+        return HttpBodies.error(status, code, message);
     }
 }
