@@ -2,7 +2,7 @@ package dev.pulse.config;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.util.List;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.Set;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -77,7 +77,7 @@ public class PulseConfig {
 
     @Inject
     @ConfigProperty(name = "pulse.origins")
-    Optional<List<String>> origins;
+    Optional<String> origins; // a list, split here: Payara fails to inject Optional<List<String>>
 
     @Inject
     @ConfigProperty(name = "pulse.limits.per-address", defaultValue = "1000")
@@ -108,7 +108,7 @@ public class PulseConfig {
         return new PulseSettings(heartbeatInterval, heartbeatTimeout, maxQueuedMessages, maxQueuedBytes,
                 maxMessageBytes, identityQueryParam, shutdownRestart, shutdownRetryAfter, shutdownRetryJitter,
                 rttWindow, publishClients, historySize, historyTtl, topicIdle, presenceGrace,
-                new Guard(messagesPerSecond, origins.map(o -> Set.copyOf(o.stream().map(String::trim)
+                new Guard(messagesPerSecond, origins.map(o -> Set.copyOf(Arrays.stream(o.split(",")).map(String::trim)
                         .filter(v -> !v.isEmpty()).toList())).orElse(Set.of()), perAddress, topicsPerSession,
                         authRequired, tokenSecret.filter(v -> !v.isBlank()).orElse(null), tokenTtl,
                         apiKey.filter(v -> !v.isBlank()).orElse(null))).validate();

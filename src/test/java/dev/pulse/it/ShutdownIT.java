@@ -28,6 +28,8 @@ class ShutdownIT {
 
     private static final String GOING_AWAY = "pulse-going-away";
     private static final String RESTART = "pulse-restart";
+    /** An rtt window only the restart deployment has: /api/stats shows it, proving its config file was read. */
+    private static final long RESTART_MARKER = 54_321;
     private static final Pattern RETRY_AFTER = Pattern.compile("retry-after=(\\d+)");
 
     @ArquillianResource
@@ -42,7 +44,8 @@ class ShutdownIT {
     @Deployment(name = RESTART, managed = false, testable = false)
     static WebArchive restart() {
         return Deployments.pulse(RESTART + ".war").addAsResource(new StringAsset(
-                "pulse.shutdown.restart=true\npulse.shutdown.retry-after=2000\npulse.shutdown.retry-jitter=5000\n"),
+                "pulse.shutdown.restart=true\npulse.shutdown.retry-after=2000\npulse.shutdown.retry-jitter=5000\n"
+                + "pulse.stats.rtt-window=" + RESTART_MARKER + "\n"),
                 "META-INF/microprofile-config.properties");
     }
 
@@ -77,6 +80,10 @@ class ShutdownIT {
         Report.line("%s: deploy took %d ms%s", deployment, PulseServer.millisSince(deployStart),
                 PulseServer.payara() ? " (Payara Micro: a server start)" : "");
         PulseServer server = PulseServer.at(port, contextRoot);
+        if (deployment.equals(RESTART)) {
+            long window = PulseServer.number(server.stats().getJsonObject("rttMs"), "windowMs");
+            assertEquals(RESTART_MARKER, window, "the restart deployment's microprofile-config.properties is in effect");
+        }
         boolean undeployed = false;
         try (RawWebSocket raw = RawWebSocket.connect(server.ws, Mode.ANSWER_PINGS);
                 JdkWebSocket jdk = JdkWebSocket.connect(server.ws)) {
