@@ -71,7 +71,11 @@ public final class InboundDispatcher {
             String kind = message.getString("type");
             MessageHandler handler = handlers.get(kind);
             if (kind.equals("ping")) {
-                registry.send(connection, Wire.pong(message.get("t"), registry.clock().millis()));
+                JsonValue t = message.get("t");
+                if (t != null && t.getValueType() != JsonValue.ValueType.NUMBER && t != JsonValue.NULL) {
+                    throw new Rejection(ErrorCode.BAD_REQUEST, "\"t\" of a ping must be a number");
+                }
+                registry.send(connection, Wire.pong(t, registry.clock().millis()));
             } else if (handler != null) {
                 handler.handle(connection, message);
             } else {

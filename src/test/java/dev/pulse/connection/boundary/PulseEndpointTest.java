@@ -77,6 +77,10 @@ class PulseEndpointTest {
             assertEquals("pong", pong.getString("type"));
             assertEquals(12345.5, pong.getJsonNumber("t").doubleValue());
             assertTrue(pong.containsKey("time"));
+            client.send("{\"type\":\"ping\"}");
+            assertEquals(JsonValue.NULL, client.next("pong").get("t"), "a ping without t is echoed with null");
+            client.send("{\"type\":\"ping\",\"t\":\"soon\"}");
+            assertEquals("bad_request", client.next().getString("code"));
         }
     }
 
