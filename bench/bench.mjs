@@ -1,0 +1,217 @@
+// Runs the Pulse benchmark scenarios against a server already started by run.sh, samples the server's RSS
+// and CPU from /proc, and appends one JSON line per run to results/results.jsonl plus a Markdown summary.
+import { fork } from 'node:child_process';
+import { readFileSync, appendFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import os from 'node:os';
+
+const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
+const base = args.url ?? 'http://127.0.0.1:8090';
+const wsUrl = base.replace(/^http/, 'ws') + '/ws';
+const serverPid = Number(args.pid);
+const smoke = args.smoke === 'true';
+const perProcess = Number(args['per-process'] ?? 3500); // below the ~20,000 open files one process may hold
+const resultsDir = new URL('./results/', import.meta.url);
+const HZ = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function procCpuSeconds(pid) {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / HZ; // utime + stime
+}
+function procRssKiB(pid) {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+}
+function machineCpu() {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = f[3] + f[4];
+    return { busy: f.reduce((a, b) => a + b, 0) - idle, total: f.reduce((a, b) => a + b, 0) };
+}
+function pct(sorted, q) {
+    return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : null;
+}
+async function api(path, init) {
+    const r = await fetch(base + path, init);
+    return r.json();
+}
+
+/** Spawns the load generators, each from its own loopback address, and talks to them over IPC. */
+async function generators(total, extra = {}) {
+    const n = Math.max(1, Math.ceil(total / perProcess));
+    const gens = [];
+    for (let i = 0; i < n; i++) {
+        const count = Math.floor(total / n) + (i < total % n ? 1 : 0);
+        const child = fork(new URL('./loadgen.mjs', import.meta.url), [], {
+            env: { ...process.env, PULSE_LOADGEN: JSON.stringify({ url: wsUrl, count, localAddress: `127.0.0.${2 + i}`, ...extra }) },
+        });
+        const pending = [];
+        child.on('message', (m) => pending.shift()?.(m));
+        const ask = (msg) => new Promise((resolve) => { pending.push(resolve); child.send(msg); });
+        gens.push({ child, count, ask });
+    }
+    return gens;
+}
+const all = (gens, msg) => Promise.all(gens.map((g) => g.ask(msg)));
+const merge = (reports) => ({
+    connected: reports.reduce((a, r) => a + r.connected, 0),
+    open: reports.reduce((a, r) => a + r.open, 0),
+    connectMs: reports.flatMap((r) => r.connectMs).sort((a, b) => a - b),
+    pings: reports.flatMap((r) => r.pings),
+    closes: reports.flatMap((r) => r.closes),
+    silent: reports.flatMap((r) => r.silent),
+    latencies: reports.flatMap((r) => r.latencies),
+    genCpuSeconds: reports.reduce((a, r) => a + (r.cpu.user + r.cpu.system) / 1e6, 0),
+});
+
+async function idle(clients, seconds) {
+    await sleep(1500);
+    const rssBefore = procRssKiB(serverPid);
+    const gens = await generators(clients);
+    const t0 = Date.now();
+    await all(gens, { cmd: 'connect' });
+    const connectAllMs = Date.now() - t0;
+    await all(gens, { cmd: 'resetPings' });
+    const cpu0 = procCpuSeconds(serverPid);
+    const m0 = machineCpu();
+    const start = Date.now();
+    await sleep(seconds * 1000);
+    const elapsed = (Date.now() - start) / 1000;
+    const cpu1 = procCpuSeconds(serverPid);
+    const m1 = machineCpu();
+    const rssAfter = procRssKiB(serverPid);
+    const r = merge((await all(gens, { cmd: 'report' })).map((m) => m.report));
+    await all(gens, { cmd: 'stop' });
+    const pingsPerClientPerSecond = r.pings.reduce((a, b) => a + b, 0) / clients / elapsed;
+    return {
+        scenario: 'idle', clients, seconds,
+        connected: r.connected,
+        connectAllMs,
+        connectP99Ms: pct(r.connectMs, 0.99),
+        rssBeforeKiB: rssBefore, rssAfterKiB: rssAfter,
+        rssPerConnKiB: +((rssAfter - rssBefore) / clients).toFixed(2),
+        serverCpuSecondsPerSecond: +((cpu1 - cpu0) / elapsed).toFixed(3),
+        pingsPerClientPerSecond: +pingsPerClientPerSecond.toFixed(3),
+        unexpectedCloses: r.closes.length,
+        loadGenCpuSeconds: +r.genCpuSeconds.toFixed(2),
+        machineBusy: +((m1.busy - m0.busy) / (m1.total - m0.total)).toFixed(3),
+    };
+}
+
+async function fanout(clients, publishes, gapMs, bytes) {
+    const topic = 'bench.fanout';
+    const gens = await generators(clients, { topic });
+    await all(gens, { cmd: 'connect' });
+    const m0 = machineCpu();
+    const cpu0 = procCpuSeconds(serverPid);
+    const pad = 'x'.repeat(Math.max(0, bytes - 40));
+    for (let n = 0; n < publishes; n++) {
+        await fetch(`${base}/api/topics/${topic}/messages`, {
+            method: 'POST', headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ n, t: Date.now(), pad }),
+        });
+        await sleep(gapMs);
+    }
+    await sleep(2000);
+    const cpu1 = procCpuSeconds(serverPid);
+    const m1 = machineCpu();
+    const r = merge((await all(gens, { cmd: 'report' })).map((m) => m.report));
+    await all(gens, { cmd: 'stop' });
+    const lat = r.latencies.map(([, ms]) => ms).sort((a, b) => a - b);
+    return {
+        scenario: 'fanout', clients, publishes, bytes,
+        subscribed: r.connected,
+        deliveries: lat.length,
+        deliveryRatio: +(lat.length / (clients * publishes)).toFixed(4),
+        latencyP50Ms: pct(lat, 0.5), latencyP99Ms: pct(lat, 0.99), latencyMaxMs: lat.at(-1) ?? null,
+        serverCpuSeconds: +(cpu1 - cpu0).toFixed(2),
+        loadGenCpuSeconds: +r.genCpuSeconds.toFixed(2),
+        machineBusy: +((m1.busy - m0.busy) / (m1.total - m0.total)).toFixed(3),
+    };
+}
+
+async function silent(clients, silentCount, windowMs, intervalMs, timeoutMs) {
+    const gens = await generators(clients);
+    await all(gens, { cmd: 'connect' });
+    // pick silentCount distinct clients, each going silent at a random moment of the window
+    const chosen = new Set();
+    while (chosen.size < silentCount) {
+        chosen.add(Math.floor(Math.random() * clients));
+    }
+    let offset = 0;
+    await Promise.all(gens.map((g) => {
+        const plan = [];
+        for (let i = 0; i < g.count; i++) {
+            if (chosen.has(offset + i)) {
+                plan.push({ index: i, delayMs: Math.floor(Math.random() * windowMs) });
+            }
+        }
+        offset += g.count;
+        return g.ask({ cmd: 'silence', plan });
+    }));
+    await sleep(windowMs + intervalMs + timeoutMs + 3000);
+    const r = merge((await all(gens, { cmd: 'report' })).map((m) => m.report));
+    await all(gens, { cmd: 'stop' });
+    const detect = r.silent.filter((s) => s.closed).map((s) => s.closed.at - s.silentAt).sort((a, b) => a - b);
+    return {
+        scenario: 'silent', clients, silentClients: silentCount,
+        detected: detect.length,
+        undetected: r.silent.length - detect.length,
+        closedWith4000: r.silent.filter((s) => s.closed && s.closed.code === 4000).length,
+        healthyClosed: r.closes.filter((c) => c.silentAt === null).length,
+        detectMinMs: detect[0] ?? null, detectP50Ms: pct(detect, 0.5), detectMaxMs: detect.at(-1) ?? null,
+        boundMs: intervalMs + timeoutMs + 200,
+    };
+}
+
+const meta = {
+    date: new Date().toISOString(), machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0].model}`,
+    server: args.server ?? 'payara-micro', smoke,
+};
+const stats0 = await api('/api/stats');
+const hb = stats0.heartbeat;
+const runs = [];
+if (smoke) {
+    runs.push(await idle(100, 5));
+    runs.push(await fanout(100, 3, 300, 100));
+    runs.push(await silent(100, 10, 1000, hb.interval, hb.timeout));
+} else {
+    const only = args.scenario ?? 'all';
+    if (only === 'all' || only === 'idle') {
+        runs.push(await idle(1000, 30));
+        runs.push(await idle(10_000, 30));
+    }
+    if (only === 'all' || only === 'fanout') {
+        runs.push(await fanout(10_000, 10, 500, 100));
+    }
+    if (only === 'all' || only === 'silent') {
+        runs.push(await silent(1000, 100, 5000, hb.interval, hb.timeout));
+    }
+}
+mkdirSync(resultsDir, { recursive: true });
+for (const run of runs) {
+    appendFileSync(new URL('results.jsonl', resultsDir), JSON.stringify({ ...meta, ...run }) + '\n');
+    console.log(JSON.stringify(run));
+}
+const lines = [`# Pulse bench ${meta.date}${smoke ? ' (smoke)' : ''}`, '', `Machine: ${meta.machine}. Server: ${meta.server}, heartbeat ${hb.interval} ms / ${hb.timeout} ms.`, ''];
+for (const run of runs) {
+    lines.push(`## ${run.scenario} (${run.clients} clients)`, '', '| figure | value |', '|---|---|');
+    for (const [k, v] of Object.entries(run)) {
+        if (!['scenario', 'clients'].includes(k)) {
+            lines.push(`| ${k} | ${v} |`);
+        }
+    }
+    lines.push('');
+}
+writeFileSync(new URL(smoke ? 'smoke.md' : 'summary.md', resultsDir), lines.join('\n'));
+// hard failures, so that the smoke run in the test command catches a rotten bench or a broken server
+const failures = [];
+for (const run of runs) {
+    if (run.scenario === 'idle' && (run.connected !== run.clients || run.unexpectedCloses !== 0)) failures.push(`idle: ${run.connected}/${run.clients} connected, ${run.unexpectedCloses} unexpected closes`);
+    if (run.scenario === 'fanout' && run.deliveryRatio !== 1) failures.push(`fanout: delivery ratio ${run.deliveryRatio}`);
+    if (run.scenario === 'silent' && (run.undetected !== 0 || run.healthyClosed !== 0)) failures.push(`silent: ${run.undetected} undetected, ${run.healthyClosed} healthy closed`);
+}
+if (failures.length) {
+    console.error('bench failed: ' + failures.join('; '));
+    process.exit(1);
+}
+console.log(`${runs.length} passed, 0 failed`);
+void existsSync;

@@ -1,0 +1,115 @@
+// One load-generator process: opens its share of WebSocket clients from its own loopback source address and
+// reports what they saw. Driven by bench.mjs over IPC; never run against anything but a local server.
+import WebSocket from 'ws';
+
+const cfg = JSON.parse(process.env.PULSE_LOADGEN);
+const { url, count, localAddress, topic, silent = [], connectConcurrency = 100 } = cfg;
+const clients = [];
+let stopping = false;
+
+function openClient(index) {
+    return new Promise((resolve) => {
+        const started = Date.now();
+        // autoPong off: every Pong is ours to send, so a client can go silent at will
+        const ws = new WebSocket(url, { localAddress, autoPong: false, perMessageDeflate: false, handshakeTimeout: 30_000 });
+        const c = { index, ws, started, connectMs: null, pings: 0, closed: null, silentAt: null, subscribed: false, latencies: [] };
+        clients[index] = c;
+        ws.on('ping', (data) => {
+            if (c.silentAt === null) {
+                c.pings++;
+                ws.pong(data);
+            }
+        });
+        ws.on('message', (raw) => {
+            if (c.silentAt !== null) {
+                return;
+            }
+            const m = JSON.parse(raw);
+            if (m.type === 'welcome') {
+                c.connectMs = Date.now() - started;
+                if (topic) {
+                    ws.send(JSON.stringify({ type: 'subscribe', topic }));
+                } else {
+                    resolve();
+                }
+            } else if (m.type === 'subscribed') {
+                c.subscribed = true;
+                resolve();
+            } else if (m.type === 'message' && m.topic === topic) {
+                c.latencies.push([m.data.n, Date.now() - m.data.t]);
+            }
+        });
+        ws.on('close', (code) => {
+            if (!c.closed) {
+                c.closed = { code, at: Date.now() };
+            }
+            resolve();
+        });
+        ws.on('error', () => {});
+    });
+}
+
+async function connectAll() {
+    let next = 0;
+    const workers = Array.from({ length: Math.min(connectConcurrency, count) }, async () => {
+        while (next < count) {
+            await openClient(next++);
+        }
+    });
+    await Promise.all(workers);
+}
+
+function goSilent(index) {
+    const c = clients[index];
+    if (c && !c.closed) {
+        c.silentAt = Date.now(); // from now on: no Pong, no message, nothing read is answered
+    }
+}
+
+function report() {
+    const open = clients.filter((c) => c && !c.closed);
+    return {
+        pid: process.pid,
+        localAddress,
+        count,
+        connected: clients.filter((c) => c && c.connectMs !== null).length,
+        open: open.length,
+        connectMs: clients.filter((c) => c && c.connectMs !== null).map((c) => c.connectMs),
+        pings: clients.map((c) => (c ? c.pings : 0)),
+        closes: clients.filter((c) => c && c.closed).map((c) => ({ index: c.index, code: c.closed.code, at: c.closed.at, silentAt: c.silentAt })),
+        silent: clients.filter((c) => c && c.silentAt !== null).map((c) => ({ index: c.index, silentAt: c.silentAt, closed: c.closed })),
+        latencies: clients.flatMap((c) => (c ? c.latencies : [])),
+        cpu: process.cpuUsage(),
+    };
+}
+
+process.on('message', async (msg) => {
+    switch (msg.cmd) {
+        case 'connect':
+            await connectAll();
+            process.send({ cmd: 'connected', report: report() });
+            break;
+        case 'resetPings':
+            clients.forEach((c) => c && (c.pings = 0));
+            process.send({ cmd: 'ok' });
+            break;
+        case 'silence':
+            for (const { index, delayMs } of msg.plan) {
+                setTimeout(() => goSilent(index), delayMs);
+            }
+            process.send({ cmd: 'ok' });
+            break;
+        case 'report':
+            process.send({ cmd: 'report', report: report() });
+            break;
+        case 'stop':
+            stopping = true;
+            clients.forEach((c) => c && c.ws.terminate());
+            process.send({ cmd: 'stopped' });
+            setTimeout(() => process.exit(0), 50);
+            break;
+        default:
+    }
+});
+process.on('disconnect', () => !stopping && process.exit(1));
+void silent;
