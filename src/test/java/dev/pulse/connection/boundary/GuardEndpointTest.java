@@ -8,19 +8,16 @@ import dev.pulse.config.Guard;
 import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.identity.control.Tokens;
+import dev.pulse.testing.InProcessPulse;
 import dev.pulse.testing.TestClient;
 import dev.pulse.topic.control.Topics;
 import jakarta.json.JsonObject;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.glassfish.tyrus.server.Server;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The bad-input rows and identity on Tyrus's in-process server; each test also checks that a healthy session
@@ -28,33 +25,13 @@ import org.junit.jupiter.api.Test;
  */
 class GuardEndpointTest {
 
+    @RegisterExtension
+    static final InProcessPulse PULSE = new InProcessPulse();
     private static final SessionRegistry REGISTRY = SessionRegistry.shared();
     private static final String SECRET = "test-secret-test-secret-test-secret";
-    private static Server server;
-    private static String base;
-
-    @BeforeAll
-    static void start() throws Exception {
-        int port;
-        try (ServerSocket free = new ServerSocket(0)) {
-            port = free.getLocalPort();
-        }
-        server = new Server("127.0.0.1", port, "/", Map.of(), PulseEndpoint.class);
-        server.start();
-        base = "ws://127.0.0.1:" + port + "/ws";
-    }
-
-    @AfterAll
-    static void stop() {
-        server.stop();
-        REGISTRY.reset();
-        Topics.shared().reset();
-    }
 
     @BeforeEach
     void fresh() {
-        REGISTRY.reset();
-        Topics.shared().reset();
         configure(Guard.defaults().withRate(5).withAuth(false, SECRET, null));
     }
 
@@ -63,7 +40,7 @@ class GuardEndpointTest {
     }
 
     private static TestClient healthy() throws Exception {
-        TestClient client = TestClient.connect(URI.create(base));
+        TestClient client = TestClient.connect(PULSE.uri());
         client.next("welcome");
         client.send("{\"type\":\"subscribe\",\"topic\":\"health\"}");
         client.next("subscribed");
@@ -79,7 +56,7 @@ class GuardEndpointTest {
 
     @Test
     void messagesOverTheRateAreDroppedWithOneErrorASecond() throws Exception {
-        try (TestClient other = healthy(); TestClient client = TestClient.connect(URI.create(base))) {
+        try (TestClient other = healthy(); TestClient client = TestClient.connect(PULSE.uri())) {
             client.next("welcome");
             for (int i = 0; i < 14; i++) { // bucket of 10 at 5/s
                 client.send("{\"type\":\"ping\",\"t\":" + i + "}");
@@ -110,7 +87,7 @@ class GuardEndpointTest {
 
     @Test
     void aSustainedFloodIsClosedWith1008() throws Exception {
-        try (TestClient other = healthy(); TestClient client = TestClient.connect(URI.create(base))) {
+        try (TestClient other = healthy(); TestClient client = TestClient.connect(PULSE.uri())) {
             client.next("welcome");
             for (int i = 0; i < 30 && client.session().isOpen(); i++) {
                 try {
@@ -129,13 +106,13 @@ class GuardEndpointTest {
     void aForeignOriginIsRefusedAndNoOriginIsAllowed() throws Exception {
         try (TestClient other = healthy()) {
             configure(Guard.defaults().withOrigins(Set.of("https://app.example")));
-            assertThrows(Exception.class, () -> TestClient.connect(URI.create(base),
+            assertThrows(Exception.class, () -> TestClient.connect(PULSE.uri(),
                     Map.of("Origin", "https://evil.example"), List.of()));
-            try (TestClient allowed = TestClient.connect(URI.create(base), Map.of("Origin", "https://app.example"),
+            try (TestClient allowed = TestClient.connect(PULSE.uri(), Map.of("Origin", "https://app.example"),
                     List.of())) {
                 assertEquals("welcome", allowed.next().getString("type"));
             }
-            try (TestClient withoutOrigin = TestClient.connect(URI.create(base), Map.of("Origin", ""), List.of())) {
+            try (TestClient withoutOrigin = TestClient.connect(PULSE.uri(), Map.of("Origin", ""), List.of())) {
                 assertEquals("welcome", withoutOrigin.next().getString("type"), "non-browser clients send none");
             }
             assertEquals(1L, REGISTRY.stats().errors().get("origin"));
@@ -146,10 +123,10 @@ class GuardEndpointTest {
     @Test
     void aValidTokenInTheQueryOrAsSubprotocolNamesTheUser() throws Exception {
         String token = new Tokens(SECRET).mint("alice", System.currentTimeMillis() + 60_000);
-        try (TestClient byQuery = TestClient.connect(URI.create(base + "?token=" + token))) {
+        try (TestClient byQuery = TestClient.connect(PULSE.uri("token=" + token))) {
             assertEquals("alice", byQuery.next("welcome").getString("user"));
         }
-        try (TestClient byProtocol = TestClient.connect(URI.create(base), Map.of(),
+        try (TestClient byProtocol = TestClient.connect(PULSE.uri(), Map.of(),
                 List.of(HandshakeConfigurator.SUBPROTOCOL, "bearer." + token))) {
             assertEquals("alice", byProtocol.next("welcome").getString("user"));
             assertEquals(HandshakeConfigurator.SUBPROTOCOL, byProtocol.session().getNegotiatedSubprotocol());
@@ -166,7 +143,7 @@ class GuardEndpointTest {
         try (TestClient other = healthy()) {
             for (String[] c : new String[][] {{tampered, "invalid token"}, {expired, "token expired"},
                 {foreign, "invalid token"}}) {
-                try (TestClient client = TestClient.connect(URI.create(base + "?token=" + c[0]))) {
+                try (TestClient client = TestClient.connect(PULSE.uri("token=" + c[0]))) {
                     var reason = client.awaitClose();
                     assertEquals(4001, reason.getCloseCode().getCode(), c[1]);
                     assertEquals(c[1], reason.getReasonPhrase());
@@ -181,11 +158,11 @@ class GuardEndpointTest {
     void anonymousConnectionsAreClosedWith4001WhenAuthIsRequired() throws Exception {
         try (TestClient other = healthy()) {
             configure(Guard.defaults().withAuth(true, SECRET, null));
-            try (TestClient anonymous = TestClient.connect(URI.create(base))) {
+            try (TestClient anonymous = TestClient.connect(PULSE.uri())) {
                 assertEquals(4001, anonymous.awaitClose().getCloseCode().getCode());
             }
             String token = new Tokens(SECRET).mint("bob", System.currentTimeMillis() + 60_000);
-            try (TestClient bob = TestClient.connect(URI.create(base + "?token=" + token))) {
+            try (TestClient bob = TestClient.connect(PULSE.uri("token=" + token))) {
                 assertEquals("bob", bob.next("welcome").getString("user"));
             }
             assertStillServed(other);
@@ -195,7 +172,7 @@ class GuardEndpointTest {
     @Test
     void tooManyTopicsForOneSessionIsForbidden() throws Exception {
         configure(Guard.defaults().withLimits(0, 3));
-        try (TestClient other = healthy(); TestClient client = TestClient.connect(URI.create(base))) {
+        try (TestClient other = healthy(); TestClient client = TestClient.connect(PULSE.uri())) {
             client.next("welcome");
             for (int i = 0; i < 3; i++) {
                 client.send("{\"type\":\"subscribe\",\"topic\":\"t" + i + "\"}");

@@ -10,53 +10,31 @@ import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.heartbeat.control.Heartbeat;
 import dev.pulse.monitoring.control.Snapshots;
+import dev.pulse.testing.InProcessPulse;
 import dev.pulse.testing.TestClient;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.nio.ByteBuffer;
-import java.util.Map;
-import org.glassfish.tyrus.server.Server;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The endpoint on Tyrus's in-process server: the wire contract without an application server. */
 class PulseEndpointTest {
 
+    @RegisterExtension
+    static final InProcessPulse PULSE = new InProcessPulse();
     private static final SessionRegistry REGISTRY = SessionRegistry.shared();
-    private static Server server;
-    private static URI uri;
-
-    @BeforeAll
-    static void start() throws Exception {
-        int port;
-        try (ServerSocket free = new ServerSocket(0)) {
-            port = free.getLocalPort(); // Tyrus binds 8025 when given port 0
-        }
-        server = new Server("127.0.0.1", port, "/", Map.of(), PulseEndpoint.class);
-        server.start();
-        uri = URI.create("ws://127.0.0.1:" + port + "/ws");
-    }
-
-    @AfterAll
-    static void stop() {
-        server.stop();
-        REGISTRY.reset();
-    }
 
     @BeforeEach
     void fresh() {
-        REGISTRY.reset();
         REGISTRY.configure(PulseSettings.defaults().withHeartbeat(1000, 2000).withMaxMessageBytes(4096));
     }
 
     @Test
     void welcomesWithSessionUserHeartbeatAndTime() throws Exception {
         long before = System.currentTimeMillis();
-        try (TestClient client = TestClient.connect(uri)) {
+        try (TestClient client = TestClient.connect(PULSE.uri())) {
             JsonObject welcome = client.next();
             assertEquals("welcome", welcome.getString("type"));
             assertTrue(REGISTRY.find(welcome.getString("session")).isPresent());
@@ -70,7 +48,7 @@ class PulseEndpointTest {
 
     @Test
     void answersAnApplicationPingAtOnce() throws Exception {
-        try (TestClient client = TestClient.connect(uri)) {
+        try (TestClient client = TestClient.connect(PULSE.uri())) {
             client.next("welcome");
             client.send("{\"type\":\"ping\",\"t\":12345.5}");
             JsonObject pong = client.next();
@@ -86,7 +64,7 @@ class PulseEndpointTest {
 
     @Test
     void badJsonIsAnsweredAndTheConnectionStaysOpen() throws Exception {
-        try (TestClient client = TestClient.connect(uri)) {
+        try (TestClient client = TestClient.connect(PULSE.uri())) {
             client.next("welcome");
             for (String bad : new String[] {"{not json", "[1,2]", "42", "{\"type\":7}", "{\"id\":\"x\"}"}) {
                 client.send(bad);
@@ -103,7 +81,7 @@ class PulseEndpointTest {
 
     @Test
     void unknownTypeNamesTheOffendingMessage() throws Exception {
-        try (TestClient client = TestClient.connect(uri)) {
+        try (TestClient client = TestClient.connect(PULSE.uri())) {
             client.next("welcome");
             client.send("{\"type\":\"frobnicate\",\"id\":\"req-7\"}");
             JsonObject error = client.next();
@@ -117,7 +95,7 @@ class PulseEndpointTest {
 
     @Test
     void binaryFramesAreClosedWith1003() throws Exception {
-        try (TestClient client = TestClient.connect(uri)) {
+        try (TestClient client = TestClient.connect(PULSE.uri())) {
             client.next("welcome");
             client.session().getBasicRemote().sendBinary(ByteBuffer.wrap(new byte[] {1, 2, 3}));
             assertEquals(1003, client.awaitClose().getCloseCode().getCode());
@@ -126,7 +104,7 @@ class PulseEndpointTest {
 
     @Test
     void oversizedMessagesAreClosedWith1009() throws Exception {
-        try (TestClient client = TestClient.connect(uri)) {
+        try (TestClient client = TestClient.connect(PULSE.uri())) {
             client.next("welcome");
             client.send("{\"type\":\"ping\",\"t\":1,\"pad\":\"" + "x".repeat(5000) + "\"}");
             assertEquals(1009, client.awaitClose().getCloseCode().getCode());
@@ -135,7 +113,7 @@ class PulseEndpointTest {
 
     @Test
     void pingFramesAreAnsweredAndTheRoundTripShowsInConnections() throws Exception {
-        try (TestClient client = TestClient.connect(uri)) {
+        try (TestClient client = TestClient.connect(PULSE.uri())) {
             String id = client.next("welcome").getString("session");
             Connection connection = REGISTRY.find(id).orElseThrow();
             Heartbeat heartbeat = new Heartbeat(REGISTRY);
@@ -159,7 +137,7 @@ class PulseEndpointTest {
 
     @Test
     void aClientCloseRemovesTheSession() throws Exception {
-        TestClient client = TestClient.connect(uri);
+        TestClient client = TestClient.connect(PULSE.uri());
         String id = client.next("welcome").getString("session");
         client.close();
         long deadline = System.nanoTime() + 5_000_000_000L;

@@ -4,54 +4,28 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pulse.config.PulseSettings;
-import dev.pulse.connection.boundary.PulseEndpoint;
 import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.testing.InProcessPulse;
 import dev.pulse.testing.TestClient;
-import dev.pulse.topic.control.Topics;
 import jakarta.json.JsonObject;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.util.Map;
-import org.glassfish.tyrus.server.Server;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Topics over a real socket on Tyrus's in-process server. */
 class TopicMessagesEndpointTest {
 
+    @RegisterExtension
+    static final InProcessPulse PULSE = new InProcessPulse();
     private static final SessionRegistry REGISTRY = SessionRegistry.shared();
-    private static Server server;
-    private static String base;
-
-    @BeforeAll
-    static void start() throws Exception {
-        int port;
-        try (ServerSocket free = new ServerSocket(0)) {
-            port = free.getLocalPort();
-        }
-        server = new Server("127.0.0.1", port, "/", Map.of(), PulseEndpoint.class);
-        server.start();
-        base = "ws://127.0.0.1:" + port + "/ws";
-    }
-
-    @AfterAll
-    static void stop() {
-        server.stop();
-        REGISTRY.reset();
-        Topics.shared().reset();
-    }
 
     @BeforeEach
     void fresh() {
-        REGISTRY.reset();
-        Topics.shared().reset();
         REGISTRY.configure(PulseSettings.defaults().withIdentityQueryParam(true));
     }
 
     private static TestClient connect(String user) throws Exception {
-        TestClient client = TestClient.connect(URI.create(base + (user == null ? "" : "?user=" + user)));
+        TestClient client = TestClient.connect(user == null ? PULSE.uri() : PULSE.uri("user=" + user));
         client.next("welcome");
         return client;
     }
