@@ -21,6 +21,9 @@ import java.util.concurrent.TimeUnit;
 /** A WebSocket client for tests: queues every text message as JSON and remembers how the server closed it. */
 public final class TestClient extends Endpoint implements AutoCloseable {
 
+    /** One client container for all tests: Tyrus shuts a container's executors down with its last session. */
+    private static final jakarta.websocket.WebSocketContainer CONTAINER = ContainerProvider.getWebSocketContainer();
+
     public final BlockingQueue<JsonObject> messages = new LinkedBlockingQueue<>();
     public final CompletableFuture<CloseReason> closed = new CompletableFuture<>();
     private Session session;
@@ -47,7 +50,7 @@ public final class TestClient extends Endpoint implements AutoCloseable {
                         });
                     }
                 }).build();
-        client.session = ContainerProvider.getWebSocketContainer().connectToServer(client, config, uri);
+        client.session = CONTAINER.connectToServer(client, config, uri);
         return client;
     }
 

@@ -28,17 +28,17 @@ public final class SessionRegistry {
 
     private static final Logger LOG = System.getLogger(SessionRegistry.class.getName());
     private static final SessionRegistry SHARED = new SessionRegistry(Clock.SYSTEM);
-    /** A dropped session whose socket is still open after this long counts as lingering. */
-    static final long LINGER_AFTER_MILLIS = 2000;
-    /** After this long a dropped session whose close never completed is no longer tracked (nor counted). */
+    /** Unread output beyond which a close frame is stuck behind data the peer does not read. */
+    static final long LINGER_UNREAD_CHARS = 64 * 1024;
+    /** How long a session dropped behind unread output counts as lingering. */
     static final long FORGET_LINGERING_MILLIS = 15 * 60_000;
 
     private final Clock clock;
     private final Stats stats = new Stats();
     private final ErrorLog errorLog = new ErrorLog(this);
     private final Map<String, Connection> open = new ConcurrentHashMap<>();
-    /** Dropped sessions whose close has not completed yet, with the epoch ms of the drop. */
-    private final Map<Connection, Long> closing = new ConcurrentHashMap<>();
+    /** Sessions dropped behind unread output (their sockets may stay open), with the epoch ms of the drop. */
+    private final Map<Connection, Long> lingering = new ConcurrentHashMap<>();
     /** Open sessions per client address, for pulse.limits.per-address. */
     private final Map<String, java.util.concurrent.atomic.AtomicInteger> perAddress = new ConcurrentHashMap<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
@@ -140,6 +140,10 @@ public final class SessionRegistry {
         long now = clock.nanos();
         connection.seen(now, clock.millis());
         stats.pongsReceived.increment();
+        long read = Connection.pingOffered(payload);
+        if (read >= 0) {
+            connection.acknowledge(read);
+        }
         long sentAt = Connection.pingTime(payload);
         if (sentAt >= 0 && now - sentAt >= 0 && now - sentAt < 3_600_000_000_000L) {
             connection.rtt(now - sentAt);
@@ -149,7 +153,12 @@ public final class SessionRegistry {
 
     /** Queues a text frame; a session that cannot keep up is dropped rather than allowed to grow without bound. */
     public boolean send(Connection connection, String text) {
-        if (connection.outbox().offer(text)) {
+        long limit = settings.maxQueuedBytes();
+        long unread = connection.offer(text.length());
+        if (unread > limit / 2 && unread <= limit && connection.probe(clock.nanos())) {
+            stats.probesSent.increment();
+        }
+        if (unread <= limit && connection.outbox().offer(text)) {
             return true;
         }
         if (open.containsKey(connection.id())) {
@@ -161,7 +170,6 @@ public final class SessionRegistry {
     /** The container reported the session closed: forget it everywhere. */
     public void closed(Connection connection) {
         open.remove(connection.id());
-        closing.remove(connection);
         connection.outbox().close();
         announceGone(connection, false);
     }
@@ -187,7 +195,7 @@ public final class SessionRegistry {
     /** Housekeeping on every heartbeat tick: forgets long-lingering sessions, then runs the listeners'. */
     public void sweep() {
         long now = clock.millis();
-        closing.values().removeIf(droppedAt -> now - droppedAt > FORGET_LINGERING_MILLIS);
+        lingering.values().removeIf(droppedAt -> now - droppedAt > FORGET_LINGERING_MILLIS);
         for (Listener listener : listeners) {
             try {
                 listener.tick();
@@ -198,19 +206,12 @@ public final class SessionRegistry {
     }
 
     /**
-     * Dropped sessions whose close has not completed well after it was sent: the container has not reported
-     * them closed. {@code isOpen()} cannot tell, since containers report a session closed as soon as the close
-     * was requested while the socket of a peer that stopped reading stays open behind a full send buffer.
+     * Sessions dropped in the last 15 minutes while more than 64 K characters sent to them were unread: their
+     * close frame waits behind that data, so their TCP sockets may stay open (the portable WebSocket API cannot
+     * abort a socket, and containers report such sessions closed at once) until the peer reads or the OS gives up.
      */
     public int lingering() {
-        long now = clock.millis();
-        int count = 0;
-        for (long droppedAt : closing.values()) {
-            if (now - droppedAt >= LINGER_AFTER_MILLIS) {
-                count++;
-            }
-        }
-        return count;
+        return lingering.size();
     }
 
     /**
@@ -245,7 +246,7 @@ public final class SessionRegistry {
     public void reset() {
         open.clear();
         perAddress.clear();
-        closing.clear();
+        lingering.clear();
         stats.clear();
         settings = PulseSettings.defaults();
         shuttingDown = false;
@@ -280,7 +281,9 @@ public final class SessionRegistry {
     }
 
     private void closeQuietly(Connection connection, int code, String reason) {
-        closing.put(connection, clock.millis());
+        if (connection.unacknowledged() > LINGER_UNREAD_CHARS) {
+            lingering.put(connection, clock.millis());
+        }
         connection.outbox().close();
         try {
             connection.peer().close(code, reason);

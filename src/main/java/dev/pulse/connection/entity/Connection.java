@@ -19,6 +19,12 @@ public final class Connection {
     private volatile long rttNanos = -1;
     private final Set<String> topics = ConcurrentHashMap.newKeySet();
     private volatile RateLimiter rateLimiter;
+    /** Characters of text frames queued for the peer since open. */
+    private final java.util.concurrent.atomic.AtomicLong offered = new java.util.concurrent.atomic.AtomicLong();
+    /** Of those, how many the peer has provably read: it answered a Ping sent after them. */
+    private volatile long acknowledged;
+    /** {@link #offered} when the last probe Ping went out, or -1 when none is waiting for its Pong. */
+    private volatile long probeMark = -1;
     private final AtomicBoolean gone = new AtomicBoolean();
 
     public Connection(String id, Peer peer, String user, String remote, long openedAt, Liveness liveness) {
@@ -110,13 +116,59 @@ public final class Connection {
         return rtt < 0 ? null : rtt / 1_000_000.0;
     }
 
-    /** Sends a Ping frame whose payload is its send time, so the Pong yields the round-trip time. */
+    /**
+     * Sends a Ping frame whose payload is its send time, so the Pong yields the round-trip time, and the amount
+     * of text queued so far: a Pong proves the peer read everything before the Ping (frames arrive in order).
+     */
     public void ping(long nowNanos) throws Exception {
-        peer.ping(ByteBuffer.allocate(Long.BYTES).putLong(0, nowNanos));
+        peer.ping(ByteBuffer.allocate(2 * Long.BYTES).putLong(0, nowNanos).putLong(Long.BYTES, offered.get()));
+    }
+
+    /** Counts a text frame about to be queued; returns the characters the peer has not provably read yet. */
+    public long offer(int chars) {
+        return offered.addAndGet(chars) - acknowledged;
+    }
+
+    public long unacknowledged() {
+        return offered.get() - acknowledged;
+    }
+
+    /** Records a Pong's proof that the peer has read {@code upTo} characters. */
+    public void acknowledge(long upTo) {
+        if (upTo > acknowledged) {
+            acknowledged = upTo;
+        }
+        long mark = probeMark;
+        if (mark >= 0 && upTo >= mark) {
+            probeMark = -1;
+        }
+    }
+
+    /**
+     * Sends an extra Ping when much is unacknowledged, so that a peer that reads fast acknowledges long before
+     * the next regular Ping; false (and nothing sent) while an earlier probe still waits for its Pong.
+     */
+    public synchronized boolean probe(long nowNanos) {
+        if (probeMark >= 0) {
+            return false;
+        }
+        probeMark = offered.get();
+        try {
+            ping(nowNanos);
+        } catch (Exception e) {
+            return false; // the heartbeat finds out about a broken peer
+        }
+        return true;
     }
 
     /** Reads the send time back from a Pong payload written by {@link #ping}, or -1 if it is not one of ours. */
     public static long pingTime(ByteBuffer payload) {
-        return payload != null && payload.remaining() == Long.BYTES ? payload.getLong(payload.position()) : -1;
+        return payload != null && payload.remaining() == 2 * Long.BYTES ? payload.getLong(payload.position()) : -1;
+    }
+
+    /** Reads the characters acknowledged by a Pong payload written by {@link #ping}, or -1. */
+    public static long pingOffered(ByteBuffer payload) {
+        return payload != null && payload.remaining() == 2 * Long.BYTES
+                ? payload.getLong(payload.position() + Long.BYTES) : -1;
     }
 }

@@ -38,7 +38,8 @@ public final class Snapshots {
                     .add("lastSeenAt", c.lastSeenAt())
                     .add("rttMs", Wire.nullable(c.rttMillis()))
                     .add("topics", topics)
-                    .add("queue", c.outbox().depth()));
+                    .add("queue", c.outbox().depth())
+                    .add("unacknowledged", c.unacknowledged()));
         }
         return array.build();
     }
@@ -57,6 +58,7 @@ public final class Snapshots {
                 .add("connections", registry.size())
                 .add("opened", stats.opened.sum())
                 .add("pingsSent", stats.pingsSent.sum())
+                .add("probesSent", stats.probesSent.sum())
                 .add("pongsReceived", stats.pongsReceived.sum())
                 .add("evictions", evictions)
                 .add("lingering", registry.lingering())

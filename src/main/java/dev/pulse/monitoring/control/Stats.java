@@ -9,6 +9,8 @@ import java.util.concurrent.atomic.LongAdder;
 public final class Stats {
 
     public final LongAdder pingsSent = new LongAdder();
+    /** Extra Pings sent to sessions with much unacknowledged output, to learn early that they read it. */
+    public final LongAdder probesSent = new LongAdder();
     public final LongAdder pongsReceived = new LongAdder();
     public final LongAdder messagesIn = new LongAdder();
     public final LongAdder messagesOut = new LongAdder();
@@ -47,7 +49,7 @@ public final class Stats {
     }
 
     public void clear() {
-        for (LongAdder a : new LongAdder[] {pingsSent, pongsReceived, messagesIn, messagesOut, ticks, ticksSkipped,
+        for (LongAdder a : new LongAdder[] {pingsSent, probesSent, pongsReceived, messagesIn, messagesOut, ticks, ticksSkipped,
                 opened}) {
             a.reset();
         }

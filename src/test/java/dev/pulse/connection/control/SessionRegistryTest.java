@@ -77,28 +77,76 @@ class SessionRegistryTest {
     }
 
     @Test
-    void aDroppedPeerWhoseSocketStaysOpenIsCountedAsLingeringUntilItGoes() {
+    void aSessionDroppedBehindUnreadOutputCountsAsLingeringForAWhile() {
+        registry.configure(PulseSettings.defaults().withQueue(100_000, 1 << 20));
+        FakePeer reader = new FakePeer();
+        Connection quiet = registry.open(reader, null, null);
+        registry.send(quiet, "small");
+        registry.drop(quiet, EvictionReason.HEARTBEAT, null);
+        assertEquals(0, registry.lingering(), "a few unread bytes do not hold a close back");
         FakePeer stuck = new FakePeer();
-        stuck.closable = false;
         Connection c = registry.open(stuck, null, null);
+        for (int i = 0; i < 100; i++) {
+            registry.send(c, "x".repeat(1000));
+        }
         registry.drop(c, EvictionReason.HEARTBEAT, null);
-        assertEquals(0, registry.size(), "out of the registry even though the close did not complete");
-        assertEquals(0, registry.lingering(), "not lingering right after the close");
-        clock.advanceMillis(SessionRegistry.LINGER_AFTER_MILLIS);
-        registry.sweep();
+        assertEquals(0, registry.size(), "out of the registry even though the close cannot complete");
         assertEquals(1, registry.lingering());
-        stuck.open = false; // containers say "closed" as soon as the close is requested: still lingering
-        registry.sweep();
+        registry.closed(c); // containers report it closed at once; the socket may stay open all the same
         assertEquals(1, registry.lingering());
-        registry.closed(c); // the container finally reports the close
-        assertEquals(0, registry.lingering());
-        FakePeer neverClosed = new FakePeer();
-        neverClosed.closable = false;
-        Connection other = registry.open(neverClosed, null, null);
-        registry.drop(other, EvictionReason.HEARTBEAT, null);
         clock.advanceMillis(SessionRegistry.FORGET_LINGERING_MILLIS + 1);
         registry.sweep();
         assertEquals(0, registry.lingering(), "forgotten after a quarter of an hour, so the map stays bounded");
+    }
+
+    @Test
+    void muchUnacknowledgedOutputSendsOneProbePingUntilItsPongComes() throws Exception {
+        registry.configure(PulseSettings.defaults().withQueue(100_000, 10_000));
+        FakePeer peer = new FakePeer();
+        Connection c = registry.open(peer, null, null);
+        for (int i = 0; i < 6; i++) {
+            registry.send(c, "x".repeat(1000));
+        }
+        assertEquals(1, peer.pings.size(), "one probe once over half the limit, not one per message");
+        assertEquals(6000, c.unacknowledged());
+        registry.pong(c, peer.lastPing());
+        assertEquals(0, c.unacknowledged(), "the Pong proves everything before the probe was read");
+        for (int i = 0; i < 6; i++) {
+            registry.send(c, "x".repeat(1000));
+        }
+        assertEquals(2, peer.pings.size());
+        assertEquals(2, registry.stats().probesSent.sum());
+    }
+
+    @Test
+    void aPeerThatReadsKeepsUpWhateverItReceives() {
+        registry.configure(PulseSettings.defaults().withQueue(100_000, 10_000));
+        FakePeer peer = new FakePeer();
+        Connection c = registry.open(peer, null, null);
+        for (int i = 0; i < 1000; i++) {
+            assertTrue(registry.send(c, "x".repeat(1000)), "message " + i);
+            if (peer.pings.size() > 0) {
+                registry.pong(c, peer.lastPing()); // a fast reader answers every probe
+                peer.pings.clear();
+            }
+        }
+        assertEquals(1_000_000, String.join("", peer.texts).length(), "100 times the limit, nothing dropped");
+        assertTrue(registry.find(c.id()).isPresent());
+    }
+
+    @Test
+    void aPeerThatStopsReadingIsDroppedOnceItsUnreadOutputPassesTheLimit() {
+        registry.configure(PulseSettings.defaults().withQueue(100_000, 10_000));
+        FakePeer peer = new FakePeer(); // the container takes every send at once, as Payara's does
+        Connection c = registry.open(peer, null, null);
+        int accepted = 0;
+        while (registry.send(c, "x".repeat(1000))) {
+            accepted++;
+        }
+        assertEquals(10, accepted);
+        assertEquals(1008, peer.closeCode);
+        assertEquals("send queue full", peer.closeReason);
+        assertEquals(1L, registry.stats().evictions().get("queue"));
     }
 
     @Test
