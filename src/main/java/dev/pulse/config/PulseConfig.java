@@ -24,7 +24,7 @@ public class PulseConfig {
     int maxQueuedMessages;
 
     @Inject
-    @ConfigProperty(name = "pulse.session.max-queued-bytes", defaultValue = "16777216")
+    @ConfigProperty(name = "pulse.session.max-queued-bytes", defaultValue = "1048576")
     long maxQueuedBytes;
 
     @Inject

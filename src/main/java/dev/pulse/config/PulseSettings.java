@@ -46,7 +46,7 @@ public record PulseSettings(
     public static final long TICK_MILLIS = 1000;
 
     public static PulseSettings defaults() {
-        return new PulseSettings(25_000, 20_000, 2000, 16L << 20, 65_536, false, false, 2000, 5000, 60_000,
+        return new PulseSettings(25_000, 20_000, 2000, 1L << 20, 65_536, false, false, 2000, 5000, 60_000,
                 true, 1000, 300_000, 60_000, 5000, Guard.defaults());
     }
 

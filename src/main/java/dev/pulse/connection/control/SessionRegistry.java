@@ -154,11 +154,30 @@ public final class SessionRegistry {
     /** Queues a text frame; a session that cannot keep up is dropped rather than allowed to grow without bound. */
     public boolean send(Connection connection, String text) {
         long limit = settings.maxQueuedBytes();
-        long unread = connection.offer(text.length());
+        connection.offer(text.length());
+        long unread = connection.unreadCounted();
         if (unread > limit / 2 && unread <= limit && connection.probe(clock.nanos())) {
             stats.probesSent.increment();
         }
         if (unread <= limit && connection.outbox().offer(text)) {
+            return true;
+        }
+        if (open.containsKey(connection.id())) {
+            drop(connection, EvictionReason.QUEUE, null);
+        }
+        return false;
+    }
+
+    /**
+     * Queues replayed history for a resuming session: bounded by the history size, so it does not count against
+     * the unread limit until the peer had a round trip to acknowledge it (a probe Ping asks at once).
+     */
+    public boolean sendReplay(Connection connection, String text) {
+        if (connection.offerExempt(text.length()) > settings.maxQueuedBytes() / 2
+                && connection.probe(clock.nanos())) {
+            stats.probesSent.increment();
+        }
+        if (connection.outbox().offer(text)) {
             return true;
         }
         if (open.containsKey(connection.id())) {

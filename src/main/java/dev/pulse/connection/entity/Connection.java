@@ -25,6 +25,9 @@ public final class Connection {
     private volatile long acknowledged;
     /** {@link #offered} when the last probe Ping went out, or -1 when none is waiting for its Pong. */
     private volatile long probeMark = -1;
+    /** Replayed characters not held against the limit until the peer acknowledges up to {@link #exemptUntil}. */
+    private long exemptChars;
+    private long exemptUntil = -1;
     private final AtomicBoolean gone = new AtomicBoolean();
 
     public Connection(String id, Peer peer, String user, String remote, long openedAt, Liveness liveness) {
@@ -131,6 +134,25 @@ public final class Connection {
 
     public long unacknowledged() {
         return offered.get() - acknowledged;
+    }
+
+    /**
+     * Counts replayed text: history a resuming peer asked for is bounded by the history size, and is not held
+     * against the unread limit until the peer has had a round trip to acknowledge it.
+     */
+    public synchronized long offerExempt(int chars) {
+        exemptChars += chars;
+        exemptUntil = offered.addAndGet(chars);
+        return exemptUntil - acknowledged;
+    }
+
+    /** Unread output as the limit sees it: without replayed text that is not yet due for acknowledgement. */
+    public synchronized long unreadCounted() {
+        if (exemptUntil >= 0 && acknowledged >= exemptUntil) {
+            exemptChars = 0;
+            exemptUntil = -1;
+        }
+        return offered.get() - acknowledged - exemptChars;
     }
 
     /** Records a Pong's proof that the peer has read {@code upTo} characters. */

@@ -112,7 +112,9 @@ public final class Topics implements SessionRegistry.Listener {
                         replay.gap().reason()));
             }
             for (TopicMessage message : replay.messages()) {
-                deliver(connection, message.wire());
+                if (registry.sendReplay(connection, message.wire())) {
+                    registry.stats().messagesOut.increment();
+                }
             }
             if (joined) {
                 announce(topic, Wire.join(name, connection.user(), now), connection.user());

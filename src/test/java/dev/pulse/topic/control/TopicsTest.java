@@ -103,6 +103,24 @@ class TopicsTest {
     }
 
     @Test
+    void aReplayLargerThanTheUnreadLimitDoesNotDropTheResumingSession() {
+        registry.configure(PulseSettings.defaults().withQueue(2000, 20_000).withTopics(true, 100, 60_000, 1000, 5000));
+        String big = "y".repeat(1000);
+        for (int i = 0; i < 100; i++) {
+            topics.publish("big", Json.createValue(big)); // 100 K characters retained, 5 times the limit
+        }
+        FakePeer peer = new FakePeer();
+        Connection c = open(peer, null);
+        topics.subscribe(c, "big", 0L, null, null);
+        assertEquals(100, seqs(peer, "big").size(), "the whole replay");
+        assertTrue(registry.find(c.id()).isPresent());
+        assertEquals(1, peer.pings.size(), "a probe asks for the acknowledgement at once");
+        registry.pong(c, peer.lastPing());
+        topics.publish("big", Json.createValue(big));
+        assertEquals(101, seqs(peer, "big").size(), "live messages follow once the replay is acknowledged");
+    }
+
+    @Test
     void anUnknownEpochIsAResetThenEverythingRetained() {
         publish("room", 2);
         FakePeer peer = new FakePeer();
