@@ -44,6 +44,7 @@ public final class SessionRegistry {
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private volatile PulseSettings settings = PulseSettings.defaults();
     private volatile boolean shuttingDown;
+    private volatile boolean restarting;
 
     /** What other features need to hear about sessions: when one is gone, and every heartbeat tick. */
     public interface Listener {
@@ -112,7 +113,7 @@ public final class SessionRegistry {
         }
         stats.opened.increment();
         if (shuttingDown && open.remove(connection.id()) != null) {
-            closeQuietly(connection, 1001, "server shutting down");
+            closeForShutdown(connection);
             announceGone(connection, false);
         }
         return connection;
@@ -234,31 +235,51 @@ public final class SessionRegistry {
     }
 
     /**
-     * Closes every session because the server stops: 1001, or 1012 with a jittered retry-after hint so that
-     * clients do not all come back in the same instant. Idempotent.
+     * Closes every session because the server stops: 1001, or with {@code pulse.shutdown.restart} 1012 with a
+     * jittered retry-after hint so that clients do not all come back in the same instant. Idempotent.
      */
     public void shutdown() {
-        if (shuttingDown) {
-            return;
+        closeAll(settings.shutdownRestart(), "shutting down");
+    }
+
+    /**
+     * Drains this node before a restart: every session, and every one that connects from now on, is closed
+     * with 1012 and a jittered retry-after, and readiness turns DOWN so a load balancer stops sending clients.
+     * For servers whose container closes sessions itself before the application hears of a shutdown (WildFly).
+     */
+    public int drain() {
+        return closeAll(true, "draining");
+    }
+
+    private int closeAll(boolean restart, String why) {
+        synchronized (this) {
+            if (shuttingDown) {
+                return 0;
+            }
+            shuttingDown = true;
+            restarting = restart;
         }
-        shuttingDown = true;
-        PulseSettings s = settings;
         int count = 0;
         for (Connection connection : open.values()) {
-            open.remove(connection.id());
-            if (s.shutdownRestart()) {
-                long retryAfter = s.shutdownRetryAfter()
-                        + (s.shutdownRetryJitter() == 0 ? 0 : ThreadLocalRandom.current().nextLong(s.shutdownRetryJitter() + 1));
-                closeQuietly(connection, 1012, "retry-after=" + retryAfter);
-            } else {
-                closeQuietly(connection, 1001, "server shutting down");
+            if (open.remove(connection.id()) != null) {
+                closeForShutdown(connection);
+                announceGone(connection, false);
+                count++;
             }
-            announceGone(connection, false);
-            count++;
         }
         int closed = count;
-        LOG.log(Level.INFO, () -> "Pulse shutting down: closed " + closed + " sessions with "
-                + (s.shutdownRestart() ? "1012" : "1001"));
+        LOG.log(Level.INFO, () -> "Pulse " + why + ": closed " + closed + " sessions with " + (restart ? "1012" : "1001"));
+        return closed;
+    }
+
+    private void closeForShutdown(Connection connection) {
+        PulseSettings s = settings;
+        if (restarting) {
+            long jitter = s.shutdownRetryJitter() == 0 ? 0 : ThreadLocalRandom.current().nextLong(s.shutdownRetryJitter() + 1);
+            closeQuietly(connection, 1012, "retry-after=" + (s.shutdownRetryAfter() + jitter));
+        } else {
+            closeQuietly(connection, 1001, "server shutting down");
+        }
     }
 
     /** Empties the registry and its counters; for tests that share the static instance. */

@@ -184,6 +184,22 @@ class SessionRegistryTest {
     }
 
     @Test
+    void drainingCloses1012AndTurnsAwayLateComers() {
+        configure(false, 10);
+        FakePeer early = new FakePeer();
+        registry.open(early, null, null);
+        assertEquals(1, registry.drain());
+        assertTrue(early.closeReason.startsWith("retry-after="), "1012 even without pulse.shutdown.restart");
+        assertEquals(1012, early.closeCode);
+        assertTrue(registry.shuttingDown(), "readiness turns DOWN");
+        FakePeer late = new FakePeer();
+        registry.open(late, null, null);
+        assertEquals(1012, late.closeCode);
+        registry.shutdown();
+        assertEquals(0, registry.drain(), "once only");
+    }
+
+    @Test
     void restartShutdownSends1012WithAJitteredRetryAfter() {
         configure(true, 10);
         List<FakePeer> peers = new ArrayList<>();
