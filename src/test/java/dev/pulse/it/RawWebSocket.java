@@ -16,8 +16,10 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -58,6 +60,36 @@ public final class RawWebSocket implements AutoCloseable {
         }
     }
 
+    /** The server answered the upgrade request with something other than 101. */
+    public static final class HandshakeRefused extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final int status;
+        private final String response;
+        private final String body;
+
+        HandshakeRefused(int status, String statusLine, String response, String body) {
+            super("handshake refused: " + statusLine);
+            this.status = status;
+            this.response = response;
+            this.body = body;
+        }
+
+        /** The HTTP status code, -1 if the status line could not be read. */
+        public int status() {
+            return status;
+        }
+
+        /** The status line and headers. */
+        public String response() {
+            return response;
+        }
+
+        /** The body, if the answer had a Content-Length (else empty). */
+        public String body() {
+            return body;
+        }
+    }
+
     /** What {@link #drain} found in a never-read socket. */
     public record Drained(long bytes, int textFrames, int pings, Close close, boolean eof) {
     }
@@ -77,6 +109,7 @@ public final class RawWebSocket implements AutoCloseable {
     private final AtomicLong framesSent = new AtomicLong();
     private final long handshakeStartNanos;
     private final long openNanos;
+    private final Map<String, String> responseHeaders = new LinkedHashMap<>();
     private volatile long lastSentNanos;
     private volatile boolean closeSent;
     private volatile LongConsumer onPongSent = t -> { };
@@ -104,6 +137,15 @@ public final class RawWebSocket implements AutoCloseable {
      *        system's default
      */
     public static RawWebSocket connect(URI uri, Mode mode, int receiveBuffer) throws IOException {
+        return connect(uri, mode, receiveBuffer, Map.of());
+    }
+
+    /**
+     * As {@link #connect(URI, Mode, int)}, with extra request headers (e.g. {@code Origin},
+     * {@code Sec-WebSocket-Protocol}); a refusal throws {@link HandshakeRefused} with the status and body.
+     */
+    public static RawWebSocket connect(URI uri, Mode mode, int receiveBuffer, Map<String, String> headers)
+            throws IOException {
         Socket socket = new Socket();
         if (receiveBuffer > 0) {
             socket.setReceiveBufferSize(receiveBuffer);
@@ -123,8 +165,10 @@ public final class RawWebSocket implements AutoCloseable {
                     + "Upgrade: websocket\r\n"
                     + "Connection: Upgrade\r\n"
                     + "Sec-WebSocket-Key: " + key + "\r\n"
-                    + "Sec-WebSocket-Version: 13\r\n"
-                    + "\r\n";
+                    + "Sec-WebSocket-Version: 13\r\n";
+            StringBuilder extra = new StringBuilder();
+            headers.forEach((name, value) -> extra.append(name).append(": ").append(value).append("\r\n"));
+            request += extra + "\r\n";
             long start = System.nanoTime();
             OutputStream out = socket.getOutputStream();
             out.write(request.getBytes(StandardCharsets.US_ASCII));
@@ -133,7 +177,7 @@ public final class RawWebSocket implements AutoCloseable {
             long open = System.nanoTime();
             String[] lines = response.split("\r\n");
             if (!lines[0].matches("HTTP/1\\.1 101( .*)?")) {
-                throw new IOException("handshake refused: " + lines[0]);
+                throw refused(socket, lines, response);
             }
             String expected = accept(key);
             boolean accepted = false;
@@ -149,6 +193,13 @@ public final class RawWebSocket implements AutoCloseable {
             }
             socket.setSoTimeout(0);
             RawWebSocket ws = new RawWebSocket(socket, mode, start, open);
+            for (int i = 1; i < lines.length; i++) {
+                int colon = lines[i].indexOf(':');
+                if (colon > 0) {
+                    ws.responseHeaders.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
+                            lines[i].substring(colon + 1).trim());
+                }
+            }
             if (mode != Mode.NEVER_READ) {
                 ws.startReader();
             }
@@ -157,6 +208,34 @@ public final class RawWebSocket implements AutoCloseable {
             socket.close();
             throw e;
         }
+    }
+
+    private static HandshakeRefused refused(Socket socket, String[] lines, String response) {
+        int status = -1;
+        String[] parts = lines[0].split(" ");
+        if (parts.length > 1 && parts[1].matches("\\d{3}")) {
+            status = Integer.parseInt(parts[1]);
+        }
+        String body = "";
+        for (String line : lines) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase("Content-Length")) {
+                try {
+                    int length = Integer.parseInt(line.substring(colon + 1).trim());
+                    if (length > 0 && length <= 65_536) {
+                        body = new String(socket.getInputStream().readNBytes(length), StandardCharsets.UTF_8);
+                    }
+                } catch (IOException | NumberFormatException e) {
+                    // the status is what matters
+                }
+            }
+        }
+        return new HandshakeRefused(status, lines[0], response, body);
+    }
+
+    /** A header of the server's 101 answer (name case-insensitive), or null. */
+    public String responseHeader(String name) {
+        return responseHeaders.get(name.toLowerCase(Locale.ROOT));
     }
 
     /** Called with {@link System#currentTimeMillis()} after each Pong this client sent (ANSWER_PINGS). */
@@ -252,9 +331,17 @@ public final class RawWebSocket implements AutoCloseable {
 
     /** Writes one complete, masked frame (clients must mask, RFC 6455 5.3). May block if the server stops reading. */
     public void sendFrame(int opcode, byte[] payload) throws IOException {
+        sendFrame(true, opcode, payload);
+    }
+
+    /**
+     * Writes one masked frame; {@code fin} false starts or continues a fragmented message (opcode 0x0 for the
+     * continuation frames).
+     */
+    public void sendFrame(boolean fin, int opcode, byte[] payload) throws IOException {
         int len = payload.length;
         ByteArrayOutputStream frame = new ByteArrayOutputStream(len + 14);
-        frame.write(0x80 | opcode);
+        frame.write((fin ? 0x80 : 0) | opcode);
         if (len < 126) {
             frame.write(0x80 | len);
         } else if (len <= 0xFFFF) {

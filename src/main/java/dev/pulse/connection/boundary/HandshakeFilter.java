@@ -39,6 +39,16 @@ public class HandshakeFilter extends HttpFilter {
             return;
         }
         SessionRegistry registry = SessionRegistry.shared();
+        String origin = request.getHeader("Origin");
+        var allowed = registry.settings().guard().origins();
+        if (origin != null && !allowed.isEmpty() && !allowed.contains(origin)) {
+            // here rather than only in checkOrigin: Undertow answers a failed checkOrigin with 404, not 403
+            registry.errors().record(null, ErrorCode.ORIGIN, "handshake from origin " + origin + " refused");
+            response.setStatus(HttpServletResponse.SC_FORBIDDEN);
+            response.setContentType("application/json");
+            response.getWriter().write("{\"code\":\"origin\",\"message\":\"origin not allowed\"}");
+            return;
+        }
         int limit = registry.settings().guard().perAddress();
         if (limit > 0 && registry.connectionsFrom(request.getRemoteAddr()) >= limit) {
             registry.errors().record(null, ErrorCode.TOO_MANY_CONNECTIONS,

@@ -84,6 +84,11 @@ public class PulseEndpoint {
     @OnClose
     public void close(Session session, CloseReason reason) {
         Connection connection = connection(session);
+        if (connection != null && reason != null && reason.getCloseCode().getCode() == 1009
+                && !session.getUserProperties().containsKey(SessionPeer.CLOSED_WITH)) {
+            // the container enforced setMaxTextMessageBufferSize itself (Undertow whole, Tyrus fragmented)
+            ERRORS.record(connection, ErrorCode.TOO_LARGE, "message over the limit: " + reason.getReasonPhrase());
+        }
         if (connection != null) {
             REGISTRY.closed(connection);
         }

@@ -10,6 +10,9 @@ import java.util.function.Consumer;
 /** A {@link Peer} over a Jakarta WebSocket session, using only the calls that return at once. */
 final class SessionPeer implements Peer {
 
+    /** The code Pulse itself closed the session with (a container may close it on its own, e.g. with 1009). */
+    static final String CLOSED_WITH = "dev.pulse.closed-with";
+
     private final Session session;
 
     SessionPeer(Session session) {
@@ -33,6 +36,7 @@ final class SessionPeer implements Peer {
 
     @Override
     public void close(int code, String reason) {
+        session.getUserProperties().put(CLOSED_WITH, code);
         try {
             session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(code), reason));
         } catch (IOException | RuntimeException e) {

@@ -189,9 +189,11 @@ public final class SessionRegistry {
 
     /** The container reported the session closed: forget it everywhere. */
     public void closed(Connection connection) {
-        open.remove(connection.id());
+        boolean wasOpen = open.remove(connection.id()) != null;
         connection.outbox().close();
-        announceGone(connection, false);
+        if (wasOpen) { // else drop() removed it and announces it as evicted itself
+            announceGone(connection, false);
+        }
     }
 
     /**

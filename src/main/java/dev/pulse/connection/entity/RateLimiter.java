@@ -20,6 +20,7 @@ public final class RateLimiter {
     private long toldAt = Long.MIN_VALUE;
     private long[] drops;
     private int nextDrop;
+    private boolean flooded;
 
     public RateLimiter(int perSecond, long now) {
         this.perSecond = perSecond;
@@ -41,7 +42,11 @@ public final class RateLimiter {
         long oldest = drops[nextDrop];
         drops[nextDrop] = now;
         nextDrop = (nextDrop + 1) % drops.length;
+        if (flooded) { // closing already: messages received meanwhile (Undertow delivers them) are just dropped
+            return Verdict.DROP_SILENTLY;
+        }
         if (oldest != Long.MIN_VALUE && now - oldest <= FLOOD_WINDOW) {
+            flooded = true;
             return Verdict.FLOOD;
         }
         if (toldAt == Long.MIN_VALUE || now - toldAt >= SECOND) {

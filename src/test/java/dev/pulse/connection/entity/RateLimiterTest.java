@@ -52,6 +52,7 @@ class RateLimiterTest {
         assertEquals(Verdict.DROP_AND_TELL, verdicts.get(0));
         assertEquals(Verdict.DROP_SILENTLY, verdicts.get(9));
         assertEquals(Verdict.FLOOD, verdicts.get(10), "the 11th drop within 10 s");
+        assertEquals(Verdict.DROP_SILENTLY, limiter.take(11 * MS), "one flood per session: it is being closed");
     }
 
     @Test
