@@ -22,14 +22,16 @@ public final class Heartbeat {
         long interval = s.heartbeatInterval() * 1_000_000;
         long timeout = s.heartbeatTimeout() * 1_000_000;
         long tick = PulseSettings.TICK_MILLIS * 1_000_000;
+        // decisions and schedules use the tick's start: a loop over 10,000 sessions takes long enough that
+        // per-session times would push late sessions past the next tick and halve their Ping rate
+        long now = registry.clock().nanos();
         for (Connection connection : registry.connections()) {
-            long now = registry.clock().nanos();
             try {
                 switch (connection.liveness().decide(now, interval, timeout, tick)) {
                     case EVICT -> registry.drop(connection, EvictionReason.HEARTBEAT, null);
                     case PING -> {
                         connection.liveness().pinged(now, interval);
-                        connection.ping(now);
+                        connection.ping(registry.clock().nanos()); // the real send time, for the round trip
                         registry.stats().pingsSent.increment();
                     }
                     case NOTHING -> {

@@ -197,6 +197,48 @@ class HeartbeatTest {
         peers.forEach(p -> assertEquals(1, p.pings.size()));
     }
 
+    /** A tick over many sessions takes time; the sessions at its end must not slip to every other tick. */
+    @Test
+    void aSlowTickStillPingsEverySessionEveryInterval() {
+        int[] pings = new int[800];
+        for (int i = 0; i < pings.length; i++) {
+            int index = i;
+            registry.open(new dev.pulse.connection.entity.Peer() {
+                @Override
+                public boolean isOpen() {
+                    return true;
+                }
+
+                @Override
+                public void ping(java.nio.ByteBuffer payload) {
+                    pings[index]++;
+                    clock.advanceMillis(1); // 800 sessions: the loop takes 800 ms of the 1000 ms tick
+                    registry.pong(registry.connections().stream().filter(c -> c.peer() == this).findFirst()
+                            .orElseThrow(), payload);
+                }
+
+                @Override
+                public void sendText(String text, java.util.function.Consumer<Throwable> done) {
+                    done.accept(null);
+                }
+
+                @Override
+                public void close(int code, String reason) {
+                }
+            }, null, null);
+        }
+        tick(); // first pings are spread over the first interval
+        java.util.Arrays.fill(pings, 0);
+        long start = clock.nowMillis();
+        for (int t = 0; t < 10; t++) {
+            clock.advanceMillis(TICK - (clock.nowMillis() - start) % TICK); // the timer fires on the second
+            heartbeat.tick();
+        }
+        for (int i = 0; i < pings.length; i++) {
+            assertTrue(pings[i] >= 9, "session " + i + " got " + pings[i] + " pings in 10 ticks");
+        }
+    }
+
     @Test
     void aClosedSessionLeavesNoTraceInTheTick() {
         FakePeer peer = new FakePeer();
