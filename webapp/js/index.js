@@ -1,59 +1,28 @@
 /**
- * The start page: one Pulse connection, its round-trip times, and the server's /api/stats.
- * Everything from the network is rendered with textContent, never parsed as HTML.
+ * The demo room at /: one Pulse connection (pulse.js), a chat on topic `room:<name>` with presence, and the
+ * connection's state, round trips and reconnects. Everything from the network is rendered with textContent,
+ * never parsed as HTML.
  */
-import { Pulse } from './pulse.js';
+import { Pulse, socketUrl } from './pulse.js';
 
-const RTT_SAMPLES = 20; // round trips kept for the sparkline
-const STATS_EVERY_MS = 2_000; // /api/stats poll period
-const LOG_LINES = 12; // events kept in the log
+const NAME = /^[A-Za-z0-9._@-]{1,64}$/; // what the server accepts as ?user= (and what we allow in a room name)
+const RTT_SAMPLES = 30; // round trips kept for the sparkline
+const LOG_LINES = 40; // events kept in the log
+const MESSAGES_KEPT = 500; // chat lines kept on the page
 const SVG = 'http://www.w3.org/2000/svg';
 
 const $ = (id) => document.getElementById(id);
-const rtts = [];
-
-/** @returns {string} ms with a precision that suits its size */
-function ms(value) {
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
-        return '–';
-    }
-    return value < 100 ? value.toFixed(1) : Math.round(value).toString(); // browsers round performance.now() to 0.1 ms or coarser
-}
-
-function duration(value) {
-    return value >= 1000 && value % 1000 === 0 ? `${value / 1000} s` : `${value} ms`;
-}
-
-function text(id, value) {
-    $(id).textContent = value;
-}
-
-function count(value) {
-    return typeof value === 'number' ? value.toLocaleString() : '–';
-}
-
-function log(line) {
-    const list = $('log');
-    const item = document.createElement('li');
-    const time = document.createElement('time');
-    const now = new Date();
-    time.dateTime = now.toISOString();
-    time.textContent = now.toLocaleTimeString();
-    item.append(time, document.createTextNode(` ${line}`));
-    list.prepend(item);
-    while (list.children.length > LOG_LINES) {
-        list.lastElementChild.remove();
-    }
-}
+const params = new URLSearchParams(location.search);
+const user = NAME.test(params.get('user') ?? '') ? params.get('user') : null;
+const room = NAME.test(params.get('room') ?? '') ? params.get('room') : 'lobby';
+const topic = `room:${room}`;
 
 /** What a close code means, for a close without a reason (the browser's own 1006 never has one). */
 const CLOSE_CODES = {
     1000: 'normal',
     1001: 'server shutting down',
-    1003: 'binary not accepted',
     1006: 'connection lost',
     1008: 'policy',
-    1009: 'too large',
     1011: 'server error',
     1012: 'service restart',
     4000: 'heartbeat timeout',
@@ -61,28 +30,118 @@ const CLOSE_CODES = {
     4003: 'forbidden',
 };
 
-function showState({ state, code, reason, delay }) {
-    const badge = $('badge');
-    badge.dataset.state = state;
-    badge.textContent = code === null ? state : `${state} · ${code}`;
-    const why = [code === null ? '' : `code ${code}`, reason || CLOSE_CODES[code]].filter(Boolean).join(': ');
-    const next = delay === null ? '' : `retry in ${(delay / 1000).toFixed(1)} s`;
-    text('state-detail', [state, why, next].filter(Boolean).join(' — '));
+function text(id, value) {
+    $(id).textContent = value;
+}
+
+function el(tag, className, content) {
+    const node = document.createElement(tag);
+    if (className) {
+        node.className = className;
+    }
+    if (content !== undefined) {
+        node.textContent = content;
+    }
+    return node;
+}
+
+function clockTime(epochMs) {
+    const time = el('time', null, new Date(epochMs).toLocaleTimeString());
+    time.dateTime = new Date(epochMs).toISOString();
+    return time;
+}
+
+/** @returns {string} ms with a precision that suits its size */
+function ms(value) {
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+        return '–';
+    }
+    return value < 100 ? value.toFixed(1) : Math.round(value).toString();
+}
+
+function duration(value) {
+    return value >= 1000 && value % 1000 === 0 ? `${value / 1000} s` : `${value} ms`;
+}
+
+function log(line) {
+    const list = $('log');
+    const item = el('li');
+    item.append(clockTime(Date.now()), document.createTextNode(` ${line}`));
+    list.prepend(item);
+    while (list.children.length > LOG_LINES) {
+        list.lastElementChild.remove();
+    }
+}
+
+// ---- connection badge and details ----------------------------------------------------------------------------
+
+let current = { state: 'connecting', retryAt: null };
+let lastRtt = null;
+let reconnects = 0;
+let everOpen = false;
+
+function why({ code, reason }) {
+    return [code === null ? '' : `code ${code}`, reason || CLOSE_CODES[code] || ''].filter(Boolean).join(': ');
+}
+
+function showState(detail) {
+    current = detail;
+    const { state } = detail;
+    $('badge').dataset.state = state;
+    text('badge-state', state);
+    renderBadgeExtra();
+    const parts = [state, why(detail)];
+    if (state === 'reconnecting') {
+        parts.push(detail.retryAt === null ? `attempt ${detail.attempt}` : `next try at ${new Date(detail.retryAt).toLocaleTimeString()}`);
+    }
+    text('state-detail', parts.filter(Boolean).join(' — '));
     if (state !== 'open') {
         text('session', '–');
     }
-    log([state, why, next].filter(Boolean).join(', '));
+    if (state === 'open' && everOpen) {
+        reconnects++;
+        text('reconnects', String(reconnects));
+    }
+    everOpen ||= state === 'open';
+    const usable = state === 'open';
+    $('text').disabled = !usable;
+    $('send').disabled = !usable;
+    log(parts.filter(Boolean).join(', '));
 }
 
+/** The part of the badge that changes by itself: RTT while open, a countdown while waiting to retry. */
+function renderBadgeExtra() {
+    const { state, retryAt } = current;
+    let extra = '';
+    if (state === 'open' && lastRtt !== null) {
+        extra = `${ms(lastRtt)} ms`;
+    } else if (state === 'reconnecting') {
+        extra = retryAt === null ? 'connecting…' : `retry in ${Math.max(0, (retryAt - Date.now()) / 1000).toFixed(1)} s`;
+    } else if (state === 'offline') {
+        extra = 'waiting for the network';
+    } else if (state === 'closed' && current.code !== null) {
+        extra = String(current.code);
+    }
+    text('badge-extra', extra);
+    $('badge-extra').hidden = extra === '';
+}
+
+setInterval(() => current.state === 'reconnecting' && current.retryAt !== null && renderBadgeExtra(), 100);
+
+let welcomeTime = 0; // the server's clock at the current socket's welcome: older messages were missed while away
+
 function showWelcome(welcome) {
+    welcomeTime = typeof welcome.time === 'number' ? welcome.time : 0;
     text('session', String(welcome.session));
     text('user', welcome.user === null ? 'anonymous' : String(welcome.user));
-    text('hb-interval', duration(welcome.heartbeat.interval));
-    text('hb-timeout', duration(welcome.heartbeat.timeout));
+    text('heartbeat', `ping every ${duration(welcome.heartbeat.interval)}, evict after ${duration(welcome.heartbeat.timeout)} more`);
     log(`welcome: session ${welcome.session}`);
 }
 
-function showRtt({ rtt, time }) {
+const rtts = [];
+
+function showRtt({ rtt }) {
+    lastRtt = rtt;
     rtts.push(rtt);
     if (rtts.length > RTT_SAMPLES) {
         rtts.shift();
@@ -91,11 +150,7 @@ function showRtt({ rtt, time }) {
     text('rtt-min', ms(Math.min(...rtts)));
     text('rtt-max', ms(Math.max(...rtts)));
     text('rtt-avg', ms(rtts.reduce((a, b) => a + b, 0) / rtts.length));
-    text('rtt-count', String(rtts.length));
-    if (time !== null) {
-        // the server stamped its pong about half a round trip ago
-        text('clock-offset', `${ms(time - (Date.now() - rtt / 2))} ms`);
-    }
+    renderBadgeExtra();
     drawSparkline();
 }
 
@@ -106,14 +161,13 @@ function drawSparkline() {
     const height = 48;
     const pad = 4;
     const top = Math.max(...rtts) || 1;
-    const x = (i) => (RTT_SAMPLES === 1 ? 0 : (i * width) / (RTT_SAMPLES - 1));
+    const x = (i) => (i * width) / (RTT_SAMPLES - 1);
     const y = (v) => height - pad - (v / top) * (height - 2 * pad);
-    const points = rtts.map((v, i) => `${x(i + RTT_SAMPLES - rtts.length).toFixed(1)},${y(v).toFixed(1)}`);
-
+    const offset = RTT_SAMPLES - rtts.length;
+    const points = rtts.map((v, i) => `${x(i + offset).toFixed(1)},${y(v).toFixed(1)}`);
     const area = document.createElementNS(SVG, 'polygon');
     area.setAttribute('class', 'spark-area');
-    const first = x(RTT_SAMPLES - rtts.length).toFixed(1);
-    area.setAttribute('points', `${first},${height} ${points.join(' ')} ${width},${height}`);
+    area.setAttribute('points', `${x(offset).toFixed(1)},${height} ${points.join(' ')} ${width},${height}`);
     const line = document.createElementNS(SVG, 'polyline');
     line.setAttribute('class', 'spark-line');
     line.setAttribute('points', points.join(' '));
@@ -121,52 +175,160 @@ function drawSparkline() {
     svg.setAttribute('aria-label', `last ${rtts.length} round trips: ${rtts.map(ms).join(', ')} ms`);
 }
 
-function showStats(stats) {
-    text('st-connections', count(stats.connections));
-    text('st-pings', count(stats.pingsSent));
-    text('st-pongs', count(stats.pongsReceived));
-    const rtt = stats.rttMs ?? {};
-    text('st-p50', rtt.p50 == null ? '–' : `${ms(rtt.p50)} ms`);
-    text('st-p99', rtt.p99 == null ? '–' : `${ms(rtt.p99)} ms`);
-    text('st-max', rtt.max == null ? '–' : `${ms(rtt.max)} ms`);
-    const evictions = stats.evictions && typeof stats.evictions === 'object' ? stats.evictions : {};
-    const reasons = Object.entries(evictions).filter(([, n]) => typeof n === 'number');
-    text('st-evictions', count(reasons.reduce((sum, [, n]) => sum + n, 0)));
-    text('st-evictions-detail', reasons.length === 0 ? '' : `Evictions by reason: ${reasons.map(([k, n]) => `${k} ${n}`).join(', ')}`);
-    text('stats-age', `· updated ${new Date().toLocaleTimeString()}`);
+// ---- the room ------------------------------------------------------------------------------------------------
+
+function addLine(item) {
+    const list = $('messages');
+    const stick = list.scrollHeight - list.scrollTop - list.clientHeight < 40; // follow the conversation unless scrolled up
+    list.append(item);
+    while (list.children.length > MESSAGES_KEPT) {
+        list.firstElementChild.remove();
+    }
+    $('empty').hidden = true;
+    if (stick) {
+        list.scrollTop = list.scrollHeight;
+    }
 }
 
-let statsTimer = null;
-let polling = false;
-
-/** Polls /api/stats (relative, so any context root works); a hidden tab stops polling until it is seen again. */
-async function pollStats() {
-    if (polling || document.hidden) {
+function showMessage({ topic: t, seq, time, data }) {
+    if (t !== topic) {
+        if (t === 'broadcast') {
+            addLine(el('li', 'system', `Announcement: ${typeof data === 'string' ? data : JSON.stringify(data)}`));
+        }
         return;
     }
-    polling = true;
-    clearTimeout(statsTimer);
-    try {
-        const response = await fetch('api/stats', { cache: 'no-store', headers: { Accept: 'application/json' } });
-        if (!response.ok) {
-            throw new Error(`HTTP ${response.status}`);
-        }
-        showStats(await response.json());
-    } catch (e) {
-        text('stats-age', `· unavailable (${e.message})`);
-    } finally {
-        polling = false;
+    const author = data !== null && typeof data === 'object' && typeof data.user === 'string' ? data.user : 'someone';
+    const body = data !== null && typeof data === 'object' && typeof data.text === 'string' ? data.text : JSON.stringify(data);
+    const item = el('li', 'msg');
+    item.dataset.seq = String(seq);
+    if (author === user) {
+        item.classList.add('mine');
     }
-    statsTimer = setTimeout(pollStats, STATS_EVERY_MS);
+    const head = el('div', 'msg-head');
+    head.append(el('span', 'who', author), clockTime(time), el('span', 'seq', `#${seq}`));
+    if (time < welcomeTime && everOpen && reconnects > 0) {
+        item.classList.add('missed');
+        head.append(el('span', 'tag', 'missed while away'));
+    }
+    item.append(head, el('p', 'msg-text', body));
+    addLine(item);
 }
 
-const pulse = Pulse.connect();
+function showGap({ topic: t, from, to, reason }) {
+    if (t !== topic) {
+        return;
+    }
+    const item = el('li', 'gap');
+    item.dataset.reason = reason;
+    item.textContent = reason === 'reset'
+        ? 'Gap: the server lost its history (it restarted). What follows is everything it has since then.'
+        : `Gap: messages #${from}–#${to} are no longer kept by the server and could not be delivered.`;
+    addLine(item);
+    log(`gap in ${t}: ${reason}${from === null ? '' : ` #${from}–#${to}`}`);
+}
+
+// who's here: user -> {since, connections}
+const people = new Map();
+
+function renderPeople() {
+    const list = $('people');
+    const names = [...people.keys()].sort((a, b) => (a === user ? -1 : b === user ? 1 : a.localeCompare(b)));
+    list.replaceChildren(...names.map((name) => {
+        const member = people.get(name);
+        const item = el('li', member.connections === 0 ? 'person away' : 'person');
+        item.dataset.user = name;
+        const who = el('span', 'person-name', name);
+        if (name === user) {
+            who.append(el('span', 'muted', ' (you)'));
+        }
+        const since = el('span', 'person-since', member.connections === 0 ? 'reconnecting…'
+            : `here since ${new Date(member.since).toLocaleTimeString()}`);
+        item.append(el('span', 'dot'), who, since);
+        return item;
+    }));
+    text('people-count', `· ${people.size}`);
+}
+
+function showSubscribed(answer) {
+    if (answer.topic !== topic || !Array.isArray(answer.members)) {
+        return;
+    }
+    people.clear();
+    for (const m of answer.members) {
+        if (m && typeof m.user === 'string') {
+            people.set(m.user, { since: m.since, connections: m.connections });
+        }
+    }
+    renderPeople();
+    log(`${answer.resumed ? 'resubscribed to' : 'subscribed to'} ${answer.topic} (seq ${answer.seq})`);
+}
+
+function showJoin({ topic: t, user: who, time }) {
+    if (t === topic && typeof who === 'string') {
+        people.set(who, { since: time, connections: 1 });
+        renderPeople();
+        log(`${who} joined`);
+    }
+}
+
+function showLeave({ topic: t, user: who, reason }) {
+    if (t === topic && typeof who === 'string') {
+        people.delete(who);
+        renderPeople();
+        log(`${who} left (${reason})`);
+    }
+}
+
+async function send(event) {
+    event.preventDefault();
+    const input = $('text');
+    const value = input.value.trim();
+    if (value === '') {
+        return;
+    }
+    input.value = '';
+    text('composer-note', '');
+    try {
+        await pulse.publish(topic, { user, text: value });
+    } catch (e) {
+        input.value ||= value; // give it back, to send again
+        text('composer-note', `Not sent (${e.code ?? 'error'}): ${e.message}`);
+    }
+}
+
+// ---- start ---------------------------------------------------------------------------------------------------
+
+const url = new URL(socketUrl());
+if (user !== null) {
+    url.searchParams.set('user', user);
+}
+const pulse = Pulse.connect(url.href);
+globalThis.pulse = pulse; // for the console (and the browser tests)
 text('url', pulse.url);
 pulse.on('state', showState);
 pulse.on('welcome', showWelcome);
 pulse.on('rtt', showRtt);
-pulse.on('message', (message) => log(`message: ${message.type}`));
+pulse.on('message', showMessage);
+pulse.on('gap', showGap);
+pulse.on('subscribed', showSubscribed);
+pulse.on('join', showJoin);
+pulse.on('leave', showLeave);
 pulse.on('error', ({ code, message }) => log(`error${code ? ` ${code}` : ''}: ${message}`));
 
-document.addEventListener('visibilitychange', pollStats);
-pollStats();
+if (user === null) {
+    document.querySelector('.details').classList.add('card-wide'); // nothing beside it until a room is joined
+    $('join-room').value = room;
+    $('join-user').focus();
+} else {
+    $('join-card').hidden = true;
+    $('room-card').hidden = false;
+    $('people-card').hidden = false;
+    text('room-name', room);
+    document.title = `${room} · Pulse`;
+    pulse.subscribe(topic, { presence: true }).catch((e) => text('composer-note', `Cannot join: ${e.message}`));
+    $('composer').addEventListener('submit', send);
+    $('leave').addEventListener('click', () => {
+        pulse.unsubscribe(topic); // an immediate leave for the others, rather than one after the grace period
+        location.assign(`./?room=${encodeURIComponent(room)}`);
+    });
+}
