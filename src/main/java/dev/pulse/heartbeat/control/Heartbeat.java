@@ -19,22 +19,6 @@ public final class Heartbeat {
 
     public void tick() {
         long now = registry.clock().nanos(); // decisions and schedules use the tick's start, for every session
-        Thread thread = Thread.currentThread();
-        ClassLoader appLoader = thread.getContextClassLoader();
-        // Tyrus reschedules an idle-timeout task on every send, and Payara's managed scheduler then runs a
-        // ServiceLoader scan of the context class loader's jars per task: with the JDK's loader as context the
-        // scan is short (measured: 10,000 Pings no longer fit in a tick otherwise)
-        thread.setContextClassLoader(ClassLoader.getPlatformClassLoader());
-        try {
-            pingOrEvict(now);
-        } finally {
-            thread.setContextClassLoader(appLoader);
-        }
-        registry.sweep();
-        registry.stats().ticked(registry.clock().millis());
-    }
-
-    private void pingOrEvict(long now) {
         PulseSettings s = registry.settings();
         long interval = s.heartbeatInterval() * 1_000_000;
         long timeout = s.heartbeatTimeout() * 1_000_000;
@@ -55,5 +39,7 @@ public final class Heartbeat {
                 registry.drop(connection, EvictionReason.ERROR, e);
             }
         }
+        registry.sweep();
+        registry.stats().ticked(registry.clock().millis());
     }
 }
