@@ -201,15 +201,18 @@ class BrowserPagesIT {
             AtomicBoolean watching = new AtomicBoolean(true);
             AtomicInteger most = new AtomicInteger();
             AtomicInteger samples = new AtomicInteger();
-            List<String> doubles = new ArrayList<>();
+            // per session: when it opened and the last frame the server had from it
+            java.util.Map<String, long[]> life = new java.util.HashMap<>();
             Thread watcher = new Thread(() -> {
                 while (watching.get()) {
                     List<JsonObject> open = api.connectionsOf("flo");
                     samples.incrementAndGet();
                     most.accumulateAndGet(open.size(), Math::max);
-                    if (open.size() > 1) {
-                        synchronized (doubles) {
-                            doubles.add(open.toString());
+                    synchronized (life) {
+                        for (JsonObject c : open) {
+                            long[] span = life.computeIfAbsent(c.getString("session"),
+                                    k -> new long[] {c.getJsonNumber("openedAt").longValue(), 0});
+                            span[1] = Math.max(span[1], c.getJsonNumber("lastSeenAt").longValue());
                         }
                     }
                     try {
@@ -245,9 +248,17 @@ class BrowserPagesIT {
             long sessions = page.events().stream().filter(e -> e.getString("state").equals("welcome")).count();
             report("flaps (seed %d): %s; the page went through %d sessions; %d server-side samples, most sessions of "
                     + "the page at once: %d", seed, String.join(",", done), sessions, samples.get(), most.get());
-            assertTrue(doubles.isEmpty(), "never two sessions of one page (seed " + seed + "); first seen: "
-                    + (doubles.isEmpty() ? "" : doubles.get(0)));
-            assertEquals(1, most.get(), "one session at most");
+            // Two sockets held by the page would both keep talking (the browser answers every Ping): their spans of
+            // activity would overlap. A socket the page dropped can stay listed until the server notices, silent.
+            List<long[]> spans = new ArrayList<>(life.values());
+            for (int a = 0; a < spans.size(); a++) {
+                for (int b = a + 1; b < spans.size(); b++) {
+                    long overlap = Math.min(spans.get(a)[1], spans.get(b)[1])
+                            - Math.max(spans.get(a)[0], spans.get(b)[0]);
+                    assertTrue(overlap < 300, "two sessions of one page active together for " + overlap + " ms (seed "
+                            + seed + ")");
+                }
+            }
             assertEquals(1, api.connectionsOf("flo").size(), "one session in the end");
             assertEquals(page.session(), api.connectionsOf("flo").get(0).getString("session"));
 
