@@ -3,6 +3,7 @@
  * connection's state, round trips and reconnects. Everything from the network is rendered with textContent,
  * never parsed as HTML.
  */
+import { $, el, text } from './dom.js';
 import { Pulse, socketUrl } from './pulse.js';
 
 const NAME = /^[A-Za-z0-9._@-]{1,64}$/; // what the server accepts as ?user= (and what we allow in a room name)
@@ -11,7 +12,6 @@ const LOG_LINES = 40; // events kept in the log
 const MESSAGES_KEPT = 500; // chat lines kept on the page
 const SVG = 'http://www.w3.org/2000/svg';
 
-const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const user = NAME.test(params.get('user') ?? '') ? params.get('user') : null;
 const room = NAME.test(params.get('room') ?? '') ? params.get('room') : 'lobby';
@@ -30,20 +30,6 @@ const CLOSE_CODES = {
     4003: 'forbidden',
 };
 
-function text(id, value) {
-    $(id).textContent = value;
-}
-
-function el(tag, className, content) {
-    const node = document.createElement(tag);
-    if (className) {
-        node.className = className;
-    }
-    if (content !== undefined) {
-        node.textContent = content;
-    }
-    return node;
-}
 
 function clockTime(epochMs) {
     const time = el('time', null, new Date(epochMs).toLocaleTimeString());

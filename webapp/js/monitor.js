@@ -4,6 +4,8 @@
  * and SVG elements only; nothing from the API is parsed as HTML.
  */
 
+import { $, el, text } from './dom.js';
+
 const POLL_EVERY_MS = 1_000; // how often both endpoints are read
 const WINDOW_MS = 120_000; // what the time charts show
 const HISTORY = 150; // samples kept (a little more than the window at one a second)
@@ -13,26 +15,11 @@ const SVG = 'http://www.w3.org/2000/svg';
 const RTT_BINS = [1, 2, 5, 10, 20, 50, 100, 200, 500]; // upper edges in ms; one more bin for anything above
 const EVICTION_COLORS = { heartbeat: 'var(--bad)', queue: 'var(--warn)', error: 'var(--accent)' };
 
-const $ = (id) => document.getElementById(id);
 const history = []; // {at, pings, pongs, evictions: {reason: perSecond}, p50, p99}
 let previous = null; // the last stats, for per-second deltas
 let key = sessionStorage.getItem(KEY_STORE);
 let timer = null;
 
-function text(id, value) {
-    $(id).textContent = value;
-}
-
-function el(tag, className, content) {
-    const node = document.createElement(tag);
-    if (className) {
-        node.className = className;
-    }
-    if (content !== undefined) {
-        node.textContent = content;
-    }
-    return node;
-}
 
 function svg(tag, attributes) {
     const node = document.createElementNS(SVG, tag);

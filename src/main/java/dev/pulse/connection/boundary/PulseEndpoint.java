@@ -43,7 +43,7 @@ public class PulseEndpoint {
         String authFailure = Identity.authFailure(session, user, settings.guard().authRequired());
         if (authFailure != null) {
             ERRORS.record(null, ErrorCode.UNAUTHENTICATED, authFailure);
-            session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(4001), authFailure));
+            REGISTRY.refuse(new SessionPeer(session), 4001, authFailure);
             return;
         }
         session.setMaxTextMessageBufferSize(settings.maxMessageBytes());

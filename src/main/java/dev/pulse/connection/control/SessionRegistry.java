@@ -41,6 +41,8 @@ public final class SessionRegistry {
     private final Map<Connection, Long> lingering = new ConcurrentHashMap<>();
     /** Open sessions per client address, for pulse.limits.per-address. */
     private final Map<String, java.util.concurrent.atomic.AtomicInteger> perAddress = new ConcurrentHashMap<>();
+    /** Handshakes refused right after the upgrade (4001), closed again on each tick while still open. */
+    private final Map<Peer, String[]> refused = new ConcurrentHashMap<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private volatile PulseSettings settings = PulseSettings.defaults();
     private volatile boolean shuttingDown;
@@ -214,9 +216,27 @@ public final class SessionRegistry {
         announceGone(connection, true);
     }
 
+    /**
+     * Closes a session that must not be served (an invalid token: 4001) without registering it. A close from
+     * inside the container's open callback does not always take (seen once on Payara), so the heartbeat tick
+     * closes it again while it is still open, for up to 10 s.
+     */
+    public void refuse(Peer peer, int code, String reason) {
+        refused.put(peer, new String[] {String.valueOf(code), reason, String.valueOf(clock.millis())});
+        peer.close(code, reason);
+    }
+
     /** Housekeeping on every heartbeat tick: forgets long-lingering sessions, then runs the listeners'. */
     public void sweep() {
         long now = clock.millis();
+        refused.entrySet().removeIf(e -> {
+            String[] r = e.getValue();
+            if (!e.getKey().isOpen() || now - Long.parseLong(r[2]) > 10_000) {
+                return true;
+            }
+            e.getKey().close(Integer.parseInt(r[0]), r[1]);
+            return false;
+        });
         lingering.values().removeIf(droppedAt -> now - droppedAt > FORGET_LINGERING_MILLIS);
         for (Listener listener : listeners) {
             try {
@@ -287,6 +307,7 @@ public final class SessionRegistry {
     /** Empties the registry and its counters; for tests that share the static instance. */
     public void reset() {
         open.clear();
+        refused.clear();
         perAddress.clear();
         lingering.clear();
         stats.clear();

@@ -184,6 +184,22 @@ class SessionRegistryTest {
     }
 
     @Test
+    void aRefusedSessionIsClosedAgainOnTheTickWhileItStaysOpen() {
+        FakePeer stubborn = new FakePeer();
+        stubborn.closable = false; // the first close did not take
+        registry.refuse(stubborn, 4001, "invalid token");
+        assertEquals(4001, stubborn.closeCode);
+        assertEquals(0, registry.size(), "never registered");
+        stubborn.closeCode = null;
+        registry.sweep();
+        assertEquals(4001, stubborn.closeCode, "closed again");
+        stubborn.open = false;
+        stubborn.closeCode = null;
+        registry.sweep();
+        assertEquals(null, stubborn.closeCode, "forgotten once closed");
+    }
+
+    @Test
     void drainingCloses1012AndTurnsAwayLateComers() {
         configure(false, 10);
         FakePeer early = new FakePeer();
