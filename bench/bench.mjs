@@ -62,6 +62,32 @@ const merge = (reports) => ({
     genCpuSeconds: reports.reduce((a, r) => a + (r.cpu.user + r.cpu.system) / 1e6, 0),
 });
 
+/** Samples the heartbeat's tick (how long the last one ran, how many ran) once a second while `work` runs. */
+async function watchTicks(work) {
+    const first = (await api('/api/stats')).heartbeat;
+    const durations = [];
+    let done = false;
+    const poll = (async () => {
+        while (!done) {
+            await sleep(1000);
+            durations.push((await api('/api/stats')).heartbeat.lastTickMillis);
+        }
+    })();
+    const t0 = Date.now();
+    const result = await work();
+    done = true;
+    await poll;
+    const last = (await api('/api/stats')).heartbeat;
+    durations.sort((a, b) => a - b);
+    return {
+        result,
+        ticks: {
+            ticksPerSecond: +((last.ticks - first.ticks) / ((Date.now() - t0) / 1000)).toFixed(2),
+            tickP50Ms: pct(durations, 0.5), tickMaxMs: durations.at(-1) ?? null,
+        },
+    };
+}
+
 async function idle(clients, seconds) {
     await sleep(1500);
     const rssBefore = procRssKiB(serverPid);
@@ -73,7 +99,7 @@ async function idle(clients, seconds) {
     const cpu0 = procCpuSeconds(serverPid);
     const m0 = machineCpu();
     const start = Date.now();
-    await sleep(seconds * 1000);
+    const { ticks } = await watchTicks(() => sleep(seconds * 1000));
     const elapsed = (Date.now() - start) / 1000;
     const cpu1 = procCpuSeconds(serverPid);
     const m1 = machineCpu();
@@ -91,6 +117,7 @@ async function idle(clients, seconds) {
         serverCpuSecondsPerSecond: +((cpu1 - cpu0) / elapsed).toFixed(3),
         pingsPerClientPerSecond: +pingsPerClientPerSecond.toFixed(3),
         unexpectedCloses: r.closes.length,
+        ...ticks,
         loadGenCpuSeconds: +r.genCpuSeconds.toFixed(2),
         machineBusy: +((m1.busy - m0.busy) / (m1.total - m0.total)).toFixed(3),
     };
@@ -103,14 +130,16 @@ async function fanout(clients, publishes, gapMs, bytes) {
     const m0 = machineCpu();
     const cpu0 = procCpuSeconds(serverPid);
     const pad = 'x'.repeat(Math.max(0, bytes - 40));
-    for (let n = 0; n < publishes; n++) {
-        await fetch(`${base}/api/topics/${topic}/messages`, {
-            method: 'POST', headers: { 'Content-Type': 'application/json' },
-            body: JSON.stringify({ n, t: Date.now(), pad }),
-        });
-        await sleep(gapMs);
-    }
-    await sleep(2000);
+    const { ticks } = await watchTicks(async () => {
+        for (let n = 0; n < publishes; n++) {
+            await fetch(`${base}/api/topics/${topic}/messages`, {
+                method: 'POST', headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify({ n, t: Date.now(), pad }),
+            });
+            await sleep(gapMs);
+        }
+        await sleep(2000);
+    });
     const cpu1 = procCpuSeconds(serverPid);
     const m1 = machineCpu();
     const r = merge((await all(gens, { cmd: 'report' })).map((m) => m.report));
@@ -123,6 +152,7 @@ async function fanout(clients, publishes, gapMs, bytes) {
         deliveryRatio: +(lat.length / (clients * publishes)).toFixed(4),
         latencyP50Ms: pct(lat, 0.5), latencyP99Ms: pct(lat, 0.99), latencyMaxMs: lat.at(-1) ?? null,
         serverCpuSeconds: +(cpu1 - cpu0).toFixed(2),
+        ...ticks,
         loadGenCpuSeconds: +r.genCpuSeconds.toFixed(2),
         machineBusy: +((m1.busy - m0.busy) / (m1.total - m0.total)).toFixed(3),
     };
@@ -176,8 +206,9 @@ if (smoke) {
 } else {
     const only = args.scenario ?? 'all';
     if (only === 'all' || only === 'idle') {
-        runs.push(await idle(1000, 30));
-        runs.push(await idle(10_000, 30));
+        for (const n of (args['idle-clients'] ?? '1000,10000').split(',').map(Number)) {
+            runs.push(await idle(n, 30));
+        }
     }
     if (only === 'all' || only === 'fanout') {
         runs.push(await fanout(10_000, 10, 500, 100));

@@ -4,17 +4,26 @@ import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.connection.entity.EvictionReason;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * One heartbeat tick over every session: ping those that are due, evict those that stopped answering.
- * Nothing here blocks (Pings and closes are asynchronous), and one broken session never stops the loop.
+ * One heartbeat tick over every session: evict those that stopped answering, then ping those that are due.
+ * Nothing here blocks on a peer (Pings and closes are asynchronous), and one broken session never stops the
+ * loop. Evictions come first and at once, so that spreading the Pings never delays noticing a dead peer.
  */
 public final class Heartbeat {
 
     private final SessionRegistry registry;
+    private final Pacer pacer;
 
     public Heartbeat(SessionRegistry registry) {
+        this(registry, Pacer.NONE);
+    }
+
+    public Heartbeat(SessionRegistry registry, Pacer pacer) {
         this.registry = registry;
+        this.pacer = pacer;
     }
 
     public void tick() {
@@ -23,23 +32,31 @@ public final class Heartbeat {
         long interval = s.heartbeatInterval() * 1_000_000;
         long timeout = s.heartbeatTimeout() * 1_000_000;
         long tick = PulseSettings.TICK_MILLIS * 1_000_000;
+        List<Connection> due = new ArrayList<>();
         for (Connection connection : registry.connections()) {
             try {
                 switch (connection.liveness().decide(now, interval, timeout, tick)) {
                     case EVICT -> registry.drop(connection, EvictionReason.HEARTBEAT, null);
-                    case PING -> {
-                        connection.liveness().pinged(now, interval);
-                        connection.ping(registry.clock().nanos()); // the real send time, for the round trip
-                        registry.stats().pingsSent.increment();
-                    }
+                    case PING -> due.add(connection);
                     case NOTHING -> {
                     }
                 }
-            } catch (Exception e) {
+            } catch (RuntimeException e) {
                 registry.drop(connection, EvictionReason.ERROR, e);
             }
         }
         registry.sweep();
-        registry.stats().ticked(registry.clock().millis());
+        for (int i = 0; i < due.size(); i++) {
+            pacer.before(i, due.size(), now);
+            Connection connection = due.get(i);
+            try {
+                connection.liveness().pinged(now, interval);
+                connection.ping(registry.clock().nanos()); // the real send time, for the round trip
+                registry.stats().pingsSent.increment();
+            } catch (Exception e) {
+                registry.drop(connection, EvictionReason.ERROR, e);
+            }
+        }
+        registry.stats().ticked(registry.clock().millis(), (registry.clock().nanos() - now) / 1_000_000);
     }
 }

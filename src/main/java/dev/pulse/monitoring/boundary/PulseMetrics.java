@@ -31,6 +31,8 @@ public class PulseMetrics {
         counter("pulse_messages_in_total", stats.messagesIn);
         counter("pulse_messages_out_total", stats.messagesOut);
         counter("pulse_heartbeat_ticks_skipped_total", stats.ticksSkipped);
+        counter("pulse_heartbeat_ticks_total", stats.ticks);
+        metrics.gauge("pulse_heartbeat_last_tick_ms", stats, Stats::lastTickMillis);
         for (EvictionReason reason : EvictionReason.values()) {
             metrics.gauge("pulse_evictions_total", stats,
                     s -> s.evictions().getOrDefault(reason.key(), 0L), new Tag("reason", reason.key()));

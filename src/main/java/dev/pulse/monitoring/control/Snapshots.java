@@ -76,7 +76,9 @@ public final class Snapshots {
                         .add("timeout", registry.settings().heartbeatTimeout())
                         .add("ticks", stats.ticks.sum())
                         .add("ticksSkipped", stats.ticksSkipped.sum())
-                        .add("lastTickAt", stats.lastTickAt()))
+                        .add("lastTickAt", stats.lastTickAt())
+                        .add("lastTickMillis", stats.lastTickMillis())
+                        .add("maxTickMillis", stats.maxTickMillis()))
                 .add("time", registry.clock().millis())
                 .build();
     }

@@ -21,6 +21,8 @@ public final class Stats {
     private final ConcurrentHashMap<String, LongAdder> evictions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, LongAdder> errors = new ConcurrentHashMap<>();
     private volatile long lastTickAt;
+    private volatile long lastTickMillis;
+    private volatile long maxTickMillis;
 
     public void evicted(String reason) {
         evictions.computeIfAbsent(reason, k -> new LongAdder()).increment();
@@ -38,9 +40,22 @@ public final class Stats {
         return snapshot(errors);
     }
 
-    public void ticked(long nowMillis) {
+    /** @param tookMillis how long the tick ran: near the tick period, the container starts skipping ticks */
+    public void ticked(long nowMillis, long tookMillis) {
         ticks.increment();
         lastTickAt = nowMillis;
+        lastTickMillis = tookMillis;
+        if (tookMillis > maxTickMillis) {
+            maxTickMillis = tookMillis; // only the timer thread writes
+        }
+    }
+
+    public long lastTickMillis() {
+        return lastTickMillis;
+    }
+
+    public long maxTickMillis() {
+        return maxTickMillis;
     }
 
     /** Epoch ms of the last completed heartbeat tick, 0 before the first. */
@@ -57,6 +72,8 @@ public final class Stats {
         errors.clear();
         rtt.clear();
         lastTickAt = 0;
+        lastTickMillis = 0;
+        maxTickMillis = 0;
     }
 
     private static Map<String, Long> snapshot(Map<String, LongAdder> counters) {

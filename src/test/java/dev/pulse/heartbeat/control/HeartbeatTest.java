@@ -239,6 +239,61 @@ class HeartbeatTest {
         }
     }
 
+    /** Pings spread over 700 ms of the tick: evictions are decided and done before the first pause. */
+    @Test
+    void aPacedTickSpreadsItsPingsAndEvictsBeforeAnyPause() {
+        List<Long> pauses = new ArrayList<>();
+        heartbeat = new Heartbeat(registry, new Pacer(clock, 700, nanos -> {
+            pauses.add(nanos);
+            clock.advanceMillis(nanos / 1_000_000);
+        }));
+        List<FakePeer> peers = new ArrayList<>();
+        List<Connection> connections = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            FakePeer peer = new FakePeer();
+            peers.add(peer);
+            connections.add(registry.open(peer, null, null));
+        }
+        FakePeer silent = peers.get(500);
+        long[] closedAt = {-1};
+        long lastFrame = clock.nowMillis();
+        for (int t = 0; t < 8 && closedAt[0] < 0; t++) {
+            clock.advanceMillis(TICK - (clock.nowMillis() - lastFrame) % TICK); // the timer fires on the second
+            long tickStart = clock.nowMillis();
+            heartbeat.tick();
+            if (!silent.open) {
+                closedAt[0] = tickStart;
+                // evicted at the tick's start, not after the pauses that came before its turn
+                assertTrue(clock.nowMillis() - tickStart >= 500, "the tick's pings were spread");
+            }
+            for (int i = 0; i < peers.size(); i++) {
+                if (i != 500 && !peers.get(i).pings.isEmpty()) {
+                    registry.pong(connections.get(i), peers.get(i).pings.get(peers.get(i).pings.size() - 1));
+                }
+            }
+        }
+        assertEquals(4000, silent.closeCode);
+        assertTrue(closedAt[0] - lastFrame <= 1000 + 2000 + TICK, "evicted after " + (closedAt[0] - lastFrame));
+        assertTrue(pauses.size() >= 3, "paused between batches: " + pauses);
+        assertTrue(pauses.stream().allMatch(n -> n > 0 && n <= 700_000_000L), "pauses " + pauses);
+        assertTrue(peers.stream().filter(p -> p != silent).allMatch(p -> p.open), "no healthy peer closed");
+    }
+
+    @Test
+    void aPacerNeverWaitsWhenBehindScheduleOrBetweenBatches() {
+        List<Long> pauses = new ArrayList<>();
+        Pacer pacer = new Pacer(clock, 700, pauses::add);
+        long start = clock.nanos();
+        pacer.before(0, 1000, start);
+        pacer.before(Pacer.BATCH - 1, 1000, start);
+        assertTrue(pauses.isEmpty());
+        pacer.before(Pacer.BATCH, 1000, start);
+        assertEquals(List.of(175_000_000L), pauses, "a quarter of the way: a quarter of 700 ms");
+        clock.advanceMillis(600);
+        pacer.before(2 * Pacer.BATCH, 1000, start); // due at 350 ms, it is 600 ms: behind, no wait
+        assertEquals(1, pauses.size());
+    }
+
     @Test
     void aClosedSessionLeavesNoTraceInTheTick() {
         FakePeer peer = new FakePeer();
