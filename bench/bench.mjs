@@ -1,6 +1,6 @@
 // Runs the Pulse benchmark scenarios against a server already started by run.sh, samples the server's RSS
 // and CPU from /proc, and appends one JSON line per run to results/results.jsonl plus a Markdown summary.
-import { fork } from 'node:child_process';
+import { fork, execFileSync } from 'node:child_process';
 import { readFileSync, appendFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import os from 'node:os';
 
@@ -20,6 +20,18 @@ function procCpuSeconds(pid) {
 }
 function procRssKiB(pid) {
     return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+}
+/** Heap in use after a full GC (KiB), from the JDK's jcmd and jstat; null when they are not at hand. */
+function liveHeapKiB(pid) {
+    try {
+        execFileSync('jcmd', [String(pid), 'GC.run'], { stdio: 'ignore' });
+        const [head, values] = execFileSync('jstat', ['-gc', String(pid)], { encoding: 'utf8' }).trim().split('\n')
+            .map((l) => l.trim().split(/\s+/));
+        const col = (name) => Number(values[head.indexOf(name)]);
+        return Math.round(col('S0U') + col('S1U') + col('EU') + col('OU'));
+    } catch {
+        return null;
+    }
 }
 function machineCpu() {
     const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
@@ -90,6 +102,7 @@ async function watchTicks(work) {
 
 async function idle(clients, seconds) {
     await sleep(1500);
+    const heapBefore = liveHeapKiB(serverPid);
     const rssBefore = procRssKiB(serverPid);
     const gens = await generators(clients);
     const t0 = Date.now();
@@ -104,6 +117,7 @@ async function idle(clients, seconds) {
     const cpu1 = procCpuSeconds(serverPid);
     const m1 = machineCpu();
     const rssAfter = procRssKiB(serverPid);
+    const heapAfter = liveHeapKiB(serverPid); // after the CPU window: a full GC must not count as idle CPU
     const r = merge((await all(gens, { cmd: 'report' })).map((m) => m.report));
     await all(gens, { cmd: 'stop' });
     const pingsPerClientPerSecond = r.pings.reduce((a, b) => a + b, 0) / clients / elapsed;
@@ -114,6 +128,7 @@ async function idle(clients, seconds) {
         connectP99Ms: pct(r.connectMs, 0.99),
         rssBeforeKiB: rssBefore, rssAfterKiB: rssAfter,
         rssPerConnKiB: +((rssAfter - rssBefore) / clients).toFixed(2),
+        liveHeapPerConnKiB: heapBefore === null || heapAfter === null ? null : +((heapAfter - heapBefore) / clients).toFixed(2),
         serverCpuSecondsPerSecond: +((cpu1 - cpu0) / elapsed).toFixed(3),
         pingsPerClientPerSecond: +pingsPerClientPerSecond.toFixed(3),
         unexpectedCloses: r.closes.length,
@@ -194,7 +209,7 @@ async function silent(clients, silentCount, windowMs, intervalMs, timeoutMs) {
 
 const meta = {
     date: new Date().toISOString(), machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0].model}`,
-    server: args.server ?? 'payara-micro', smoke,
+    server: args.server === 'wildfly' ? 'WildFly 39.0.1.Final' : 'Payara Micro 6.2025.10', smoke,
 };
 const stats0 = await api('/api/stats');
 const hb = stats0.heartbeat;
@@ -232,7 +247,8 @@ for (const run of runs) {
     }
     lines.push('');
 }
-writeFileSync(new URL(smoke ? 'smoke.md' : 'summary.md', resultsDir), lines.join('\n'));
+const summaryName = smoke ? 'smoke.md' : args.server === 'wildfly' ? 'summary-wildfly.md' : 'summary.md';
+writeFileSync(new URL(summaryName, resultsDir), lines.join('\n'));
 // hard failures, so that the smoke run in the test command catches a rotten bench or a broken server
 const failures = [];
 for (const run of runs) {

@@ -1,36 +1,61 @@
 #!/usr/bin/env bash
 # Builds the WAR, starts it on Payara Micro (heartbeat 1 s / 2 s) and runs the benchmark scenarios against it
-# from separate load-generator processes on loopback. Usage: bench/run.sh [--smoke] [--scenario=idle|fanout|silent]
+# from separate load-generator processes on loopback.
+# Usage: bench/run.sh [--smoke] [--scenario=idle|fanout|silent] [--server=payara|wildfly] [--idle-clients=1000,10000]
 # Results: bench/results/results.jsonl (one JSON line per run) and bench/results/summary.md (smoke.md for --smoke).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${BENCH_PORT:-18090}
 smoke=false
+server_kind=payara
 extra=()
 for a in "$@"; do
   case "$a" in
     --smoke) smoke=true ;;
+    --server=*) server_kind=${a#--server=} ;;
     *) extra+=("$a") ;;
   esac
 done
+wildfly_home=target/wildfly-39.0.1.Final
 
 [ -f target/pulse.war ] && [ -f target/payara-micro.jar ] && [ "${BENCH_BUILD:-auto}" != always ] \
   || mvn -B -q -ntp package -DskipTests
+if [ "$server_kind" = wildfly ] && [ ! -d "$wildfly_home" ]; then
+  mvn -B -q -ntp dependency:unpack@wildfly-dist  # the same WildFly the integration tests use
+fi
 (cd bench && npm install --no-audit --no-fund --silent)
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 log=bench/results/server.log
 mkdir -p bench/results
-PULSE_HEARTBEAT_INTERVAL=1000 PULSE_HEARTBEAT_TIMEOUT=2000 PULSE_LIMITS_PER_ADDRESS=0 \
-PULSE_RATE_MESSAGES_PER_SECOND=1000 \
-  java ${BENCH_JAVA_OPTS:--Xms512m -Xmx2g -XX:+UseG1GC -Xss512k} -jar target/payara-micro.jar \
-    --deploy target/pulse.war --port "$port" --contextroot / --nocluster --nohazelcast >"$log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+java_opts=${BENCH_JAVA_OPTS:--Xms512m -Xmx2g -XX:+UseG1GC -Xss512k}
+export PULSE_HEARTBEAT_INTERVAL=1000 PULSE_HEARTBEAT_TIMEOUT=2000 PULSE_LIMITS_PER_ADDRESS=0 \
+  PULSE_RATE_MESSAGES_PER_SECOND=1000
+case "$server_kind" in
+  payara)
+    java $java_opts -jar target/payara-micro.jar \
+      --deploy target/pulse.war --port "$port" --contextroot / --nocluster --nohazelcast >"$log" 2>&1 &
+    launcher=$! ;;
+  wildfly)
+    # a private copy of standalone/, so the bench never deploys into the WildFly the integration tests use
+    base=$(mktemp -d /tmp/pulse-bench-wildfly.XXXXXX)
+    cp -r "$wildfly_home/standalone/." "$base/"
+    cp target/pulse.war "$base/deployments/ROOT.war"
+    JAVA_OPTS="$java_opts" "$wildfly_home/bin/standalone.sh" -c standalone.xml -Djboss.server.base.dir="$base" \
+      -Djboss.bind.address=127.0.0.1 -Djboss.http.port="$port" -Djboss.socket.binding.port-offset=0 \
+      -Djboss.management.http.port=$((port + 1)) >"$log" 2>&1 &
+    launcher=$! ;;
+  *) echo "unknown --server=$server_kind (payara or wildfly)"; exit 2 ;;
+esac
+server=$launcher
+trap 'kill $server $launcher 2>/dev/null; wait $launcher 2>/dev/null || true; [ -n "${base:-}" ] && rm -rf "$base"' EXIT
 for _ in $(seq 1 120); do
   curl -sf -o /dev/null "http://127.0.0.1:$port/health/ready" && break
   kill -0 $server 2>/dev/null || { echo "server died, see $log"; exit 1; }
   sleep 0.5
 done
 curl -sf -o /dev/null "http://127.0.0.1:$port/health/ready" || { echo "server not ready, see $log"; exit 1; }
-node bench/bench.mjs --url="http://127.0.0.1:$port" --pid=$server --smoke=$smoke "${extra[@]}"
+if [ "$server_kind" = wildfly ]; then
+  server=$(pgrep -f -- "-Djboss.server.base.dir=$base" | grep -v "^$launcher\$" | head -1)  # the JVM, not the script
+fi
+node bench/bench.mjs --url="http://127.0.0.1:$port" --pid="$server" --server="$server_kind" --smoke=$smoke "${extra[@]}"
