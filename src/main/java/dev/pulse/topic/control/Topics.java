@@ -12,13 +12,17 @@ import dev.pulse.topic.entity.TopicMessage;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonValue;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 
 /**
@@ -38,6 +42,11 @@ public final class Topics implements SessionRegistry.Listener {
     private final Presence presence;
     private final Map<String, Topic> topics = new ConcurrentHashMap<>();
     private final Queue<Object[]> gone = new ConcurrentLinkedQueue<>();
+    /** Managed threads that help deliver to many subscribers; null: the publishing thread does it alone. */
+    private volatile Executor fanOut;
+
+    /** Below this many subscribers one thread delivers faster than handing work to others. */
+    static final int PARALLEL_FAN_OUT_MIN = 2000;
 
     private static final class Topic {
         final String name;
@@ -72,6 +81,11 @@ public final class Topics implements SessionRegistry.Listener {
 
     public static Topics shared() {
         return SHARED;
+    }
+
+    /** Lets publishes to large topics queue their deliveries from several threads; null turns it off. */
+    public void fanOutOn(Executor executor) {
+        this.fanOut = executor;
     }
 
     /** Subscribes a new session to {@code broadcast} and, for a named user, to {@code user:<name>}, quietly. */
@@ -142,9 +156,7 @@ public final class Topics implements SessionRegistry.Listener {
             long now = registry.clock().millis();
             TopicMessage message = history.append(name, data, now);
             topic.lastActive = now;
-            for (Connection subscriber : topic.subscribers.keySet()) {
-                deliver(subscriber, message.wire());
-            }
+            deliverAll(List.copyOf(topic.subscribers.keySet()), message.wire());
             return message;
         });
     }
@@ -253,6 +265,44 @@ public final class Topics implements SessionRegistry.Listener {
                 registry.send(subscriber, event);
             }
         });
+    }
+
+    /**
+     * Queues one message for every subscriber. Each subscriber is in exactly one slice and every slice is done
+     * before the topic's lock is released, so each still gets the topic's messages in seq order. Queueing costs
+     * the container's send path per subscriber (tens of microseconds on Payara); 10,000 of them on one thread
+     * took half a second, which is what the fan-out p99 measured.
+     */
+    private void deliverAll(List<Connection> subscribers, String wire) {
+        Executor executor = fanOut;
+        int slices = executor == null || subscribers.size() < PARALLEL_FAN_OUT_MIN ? 1
+                : Math.min(4, Math.max(2, Runtime.getRuntime().availableProcessors()));
+        List<CompletableFuture<Void>> helpers = new ArrayList<>();
+        int size = subscribers.size();
+        for (int i = 1; i < slices; i++) {
+            List<Connection> slice = subscribers.subList(size * i / slices, size * (i + 1) / slices);
+            try {
+                helpers.add(CompletableFuture.runAsync(() -> deliverSlice(slice, wire), executor));
+            } catch (RejectedExecutionException e) {
+                deliverSlice(slice, wire); // no managed thread to spare: this one does it
+            }
+        }
+        deliverSlice(subscribers.subList(0, size / slices), wire);
+        for (CompletableFuture<Void> helper : helpers) {
+            helper.join();
+        }
+    }
+
+    private void deliverSlice(List<Connection> slice, String wire) {
+        int[] depth = DEPTH.get();
+        depth[0]++; // a helper works for a thread holding the topic's lock: cleanups wait for that thread
+        try {
+            for (Connection subscriber : slice) {
+                deliver(subscriber, wire);
+            }
+        } finally {
+            depth[0]--;
+        }
     }
 
     private void deliver(Connection connection, String wire) {

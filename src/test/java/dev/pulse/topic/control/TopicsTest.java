@@ -285,4 +285,44 @@ class TopicsTest {
             assertEquals(900, got.get(got.size() - 1));
         }
     }
+
+    /** Large topics are delivered from several threads: still every message, in order, to every subscriber. */
+    @Test
+    void parallelFanOutKeepsEachSubscribersOrderAndDropsTheStuck() throws Exception {
+        registry.configure(PulseSettings.defaults().withQueue(10, 16 << 20).withTopics(true, 50, 60_000, 1000, 5000));
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        java.util.concurrent.atomic.AtomicInteger helped = new java.util.concurrent.atomic.AtomicInteger();
+        topics.fanOutOn(task -> pool.execute(() -> {
+            helped.incrementAndGet();
+            task.run();
+        }));
+        try {
+            List<FakePeer> peers = new ArrayList<>();
+            for (int i = 0; i < Topics.PARALLEL_FAN_OUT_MIN + 100; i++) {
+                FakePeer peer = new FakePeer();
+                peers.add(peer);
+                topics.subscribe(open(peer, null), "big", null, null, null);
+            }
+            FakePeer stuck = new FakePeer().stall();
+            Connection s = open(stuck, null);
+            topics.subscribe(s, "big", null, null, null);
+            Thread other = new Thread(() -> publish("big", 15));
+            other.start();
+            publish("big", 15);
+            other.join();
+            List<Long> expected = new ArrayList<>();
+            for (long i = 1; i <= 30; i++) {
+                expected.add(i);
+            }
+            for (int i = 0; i < peers.size(); i += 97) {
+                assertEquals(expected, seqs(peers.get(i), "big"), "subscriber " + i);
+            }
+            assertEquals(30L * peers.size(), peers.stream().mapToLong(p -> seqs(p, "big").size()).sum());
+            assertTrue(helped.get() > 0, "helpers delivered some slices");
+            assertEquals(1008, stuck.closeCode);
+            assertFalse(s.topics().contains("big"), "the dropped session left the topic");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }
