@@ -14,9 +14,13 @@ const resultsDir = new URL('./results/', import.meta.url);
 const HZ = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function procCpuSeconds(pid) {
+function procCpu(pid) {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / HZ; // utime + stime
+    return { user: Number(fields[11]) / HZ, system: Number(fields[12]) / HZ };
+}
+function procCpuSeconds(pid) {
+    const { user, system } = procCpu(pid);
+    return user + system;
 }
 function procRssKiB(pid) {
     return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
@@ -110,11 +114,13 @@ async function idle(clients, seconds) {
     const connectAllMs = Date.now() - t0;
     await all(gens, { cmd: 'resetPings' });
     const cpu0 = procCpuSeconds(serverPid);
+    const kernel0 = procCpu(serverPid).system;
     const m0 = machineCpu();
     const start = Date.now();
     const { ticks } = await watchTicks(() => sleep(seconds * 1000));
     const elapsed = (Date.now() - start) / 1000;
     const cpu1 = procCpuSeconds(serverPid);
+    const kernel1 = procCpu(serverPid).system;
     const m1 = machineCpu();
     const rssAfter = procRssKiB(serverPid);
     const heapAfter = liveHeapKiB(serverPid); // after the CPU window: a full GC must not count as idle CPU
@@ -130,6 +136,7 @@ async function idle(clients, seconds) {
         rssPerConnKiB: +((rssAfter - rssBefore) / clients).toFixed(2),
         liveHeapPerConnKiB: heapBefore === null || heapAfter === null ? null : +((heapAfter - heapBefore) / clients).toFixed(2),
         serverCpuSecondsPerSecond: +((cpu1 - cpu0) / elapsed).toFixed(3),
+        serverCpuKernelShare: +((kernel1 - kernel0) / Math.max(0.01, cpu1 - cpu0)).toFixed(2), // syscalls: socket I/O
         pingsPerClientPerSecond: +pingsPerClientPerSecond.toFixed(3),
         unexpectedCloses: r.closes.length,
         ...ticks,

@@ -28,13 +28,14 @@ fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 log=bench/results/server.log
 mkdir -p bench/results
-java_opts=${BENCH_JAVA_OPTS:--Xms512m -Xmx2g -XX:+UseG1GC -Xss512k}
+java_opts=${BENCH_JAVA_OPTS:--Xms512m -Xmx2g -XX:+UseSerialGC -Xmn64m -Xss512k}
 export PULSE_HEARTBEAT_INTERVAL=1000 PULSE_HEARTBEAT_TIMEOUT=2000 PULSE_LIMITS_PER_ADDRESS=0 \
   PULSE_RATE_MESSAGES_PER_SECOND=1000
 case "$server_kind" in
   payara)
     java $java_opts -jar target/payara-micro.jar \
-      --deploy target/pulse.war --port "$port" --contextroot / --nocluster --nohazelcast >"$log" 2>&1 &
+      --deploy target/pulse.war --port "$port" --contextroot / --nocluster --nohazelcast ${BENCH_PAYARA_ARGS:-} \
+      >"$log" 2>&1 &
     launcher=$! ;;
   wildfly)
     # a private copy of standalone/, so the bench never deploys into the WildFly the integration tests use
