@@ -28,7 +28,12 @@ fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 log=bench/results/server.log
 mkdir -p bench/results
-java_opts=${BENCH_JAVA_OPTS:--Xms512m -Xmx2g -XX:+UseSerialGC -Xmn64m -Xss512k}
+# GC settings per server (bench/README.md): Payara's per-connection garbage needs G1's adaptive young
+# generation (SerialGC pauses overflowed its I/O queue); WildFly holds least with SerialGC and a small one
+case "$server_kind" in
+  wildfly) java_opts=${BENCH_JAVA_OPTS:--Xms512m -Xmx2g -XX:+UseSerialGC -Xmn64m -Xss512k} ;;
+  *) java_opts=${BENCH_JAVA_OPTS:--Xms512m -Xmx2g -XX:+UseG1GC -Xss512k} ;;
+esac
 export PULSE_HEARTBEAT_INTERVAL=1000 PULSE_HEARTBEAT_TIMEOUT=2000 PULSE_LIMITS_PER_ADDRESS=0 \
   PULSE_RATE_MESSAGES_PER_SECOND=1000
 case "$server_kind" in
@@ -42,6 +47,10 @@ case "$server_kind" in
     base=$(mktemp -d /tmp/pulse-bench-wildfly.XXXXXX)
     cp -r "$wildfly_home/standalone/." "$base/"
     cp target/pulse.war "$base/deployments/ROOT.war"
+    if [ "${BENCH_WILDFLY_TUNING:-true}" = true ]; then  # what deploy.sh applies too
+      "$wildfly_home/bin/jboss-cli.sh" --file=server-config/wildfly/pulse-tuning.cli -Djboss.server.base.dir="$base" \
+        >/dev/null
+    fi
     JAVA_OPTS="$java_opts" "$wildfly_home/bin/standalone.sh" -c standalone.xml -Djboss.server.base.dir="$base" \
       -Djboss.bind.address=127.0.0.1 -Djboss.http.port="$port" -Djboss.socket.binding.port-offset=0 \
       -Djboss.management.http.port=$((port + 1)) >"$log" 2>&1 &
