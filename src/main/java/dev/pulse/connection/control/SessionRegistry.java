@@ -18,6 +18,8 @@ import java.util.UUID;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -43,6 +45,8 @@ public final class SessionRegistry {
     private final Map<String, java.util.concurrent.atomic.AtomicInteger> perAddress = new ConcurrentHashMap<>();
     /** Handshakes refused right after the upgrade (4001), closed again on each tick while still open. */
     private final Map<Peer, String[]> refused = new ConcurrentHashMap<>();
+    /** Where the first close of a refused handshake runs; at once unless the container's threads are given. */
+    private volatile Executor refusalCloser = Runnable::run;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private volatile PulseSettings settings = PulseSettings.defaults();
     private volatile boolean shuttingDown;
@@ -217,13 +221,24 @@ public final class SessionRegistry {
     }
 
     /**
-     * Closes a session that must not be served (an invalid token: 4001) without registering it. A close from
-     * inside the container's open callback does not always take (seen once on Payara), so the heartbeat tick
-     * closes it again while it is still open, for up to 10 s.
+     * Closes a session that must not be served (an invalid token: 4001) without registering it. The close runs
+     * on {@link #closeRefusalsOn}: a close from inside the container's open callback races Payara's upgrade,
+     * which then loses the close frame (seen in CI: the client read no close, or end of stream, while Payara
+     * logged NPEs finishing the upgrade response). Should a close still not take, the heartbeat tick closes
+     * the session again while it stays open, from a second on, for up to 10 s.
      */
     public void refuse(Peer peer, int code, String reason) {
         refused.put(peer, new String[] {String.valueOf(code), reason, String.valueOf(clock.millis())});
-        peer.close(code, reason);
+        try {
+            refusalCloser.execute(() -> peer.close(code, reason));
+        } catch (RejectedExecutionException e) {
+            peer.close(code, reason);
+        }
+    }
+
+    /** Runs the first close of each refused handshake there, typically a little after the open callback. */
+    public void closeRefusalsOn(Executor executor) {
+        this.refusalCloser = executor;
     }
 
     /** Housekeeping on every heartbeat tick: forgets long-lingering sessions, then runs the listeners'. */
@@ -231,10 +246,13 @@ public final class SessionRegistry {
         long now = clock.millis();
         refused.entrySet().removeIf(e -> {
             String[] r = e.getValue();
-            if (!e.getKey().isOpen() || now - Long.parseLong(r[2]) > 10_000) {
+            long age = now - Long.parseLong(r[2]);
+            if (!e.getKey().isOpen() || age > 10_000) {
                 return true;
             }
-            e.getKey().close(Integer.parseInt(r[0]), r[1]);
+            if (age >= 1_000) { // the first close has had its time; a second one sooner would race it
+                e.getKey().close(Integer.parseInt(r[0]), r[1]);
+            }
             return false;
         });
         lingering.values().removeIf(droppedAt -> now - droppedAt > FORGET_LINGERING_MILLIS);

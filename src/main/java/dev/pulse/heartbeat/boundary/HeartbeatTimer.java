@@ -17,7 +17,9 @@ import jakarta.enterprise.concurrent.ManagedExecutorService;
 import jakarta.inject.Inject;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -35,6 +37,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public class HeartbeatTimer {
 
     private static final Logger LOG = System.getLogger(HeartbeatTimer.class.getName());
+    /** Long enough for the container to finish the upgrade whose open callback refused the session. */
+    private static final long REFUSAL_CLOSE_DELAY_MILLIS = 100;
     /** Most of a tick, leaving room for a tick that starts late. */
     private static final long PING_SPREAD_MILLIS = PulseSettings.TICK_MILLIS * 7 / 10;
 
@@ -52,6 +56,8 @@ public class HeartbeatTimer {
     void start() {
         PulseSettings settings = config.settings();
         registry.configure(settings);
+        registry.closeRefusalsOn(CompletableFuture.delayedExecutor(REFUSAL_CLOSE_DELAY_MILLIS, TimeUnit.MILLISECONDS,
+                executor));
         heartbeat = new Heartbeat(registry, Pacer.parking(registry.clock(), PING_SPREAD_MILLIS));
         LOG.log(Level.INFO, () -> "Pulse heartbeat: interval " + settings.heartbeatInterval() + " ms, timeout "
                 + settings.heartbeatTimeout() + " ms, tick " + PulseSettings.TICK_MILLIS + " ms");
@@ -87,6 +93,7 @@ public class HeartbeatTimer {
 
     @PreDestroy
     void stop() {
+        registry.closeRefusalsOn(Runnable::run); // the managed threads go with the application
         registry.shutdown();
     }
 }

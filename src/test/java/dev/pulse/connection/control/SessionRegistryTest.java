@@ -2,6 +2,7 @@ package dev.pulse.connection.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pulse.config.PulseSettings;
@@ -184,6 +185,18 @@ class SessionRegistryTest {
     }
 
     @Test
+    void aRefusedSessionIsClosedOnTheGivenExecutorNotInTheOpenCallback() {
+        List<Runnable> later = new ArrayList<>();
+        registry.closeRefusalsOn(later::add);
+        FakePeer peer = new FakePeer();
+        registry.refuse(peer, 4001, "invalid token");
+        assertNull(peer.closeCode, "nothing closed inside the open callback");
+        later.forEach(Runnable::run);
+        assertEquals(4001, peer.closeCode);
+        assertEquals("invalid token", peer.closeReason);
+    }
+
+    @Test
     void aRefusedSessionIsClosedAgainOnTheTickWhileItStaysOpen() {
         FakePeer stubborn = new FakePeer();
         stubborn.closable = false; // the first close did not take
@@ -191,6 +204,9 @@ class SessionRegistryTest {
         assertEquals(4001, stubborn.closeCode);
         assertEquals(0, registry.size(), "never registered");
         stubborn.closeCode = null;
+        registry.sweep();
+        assertEquals(null, stubborn.closeCode, "not again while the first close may still be under way");
+        clock.advanceMillis(1000);
         registry.sweep();
         assertEquals(4001, stubborn.closeCode, "closed again");
         stubborn.open = false;
