@@ -66,6 +66,6 @@ for _ in $(seq 1 120); do
 done
 curl -sf -o /dev/null "http://127.0.0.1:$port/health/ready" || { echo "server not ready, see $log"; exit 1; }
 if [ "$server_kind" = wildfly ]; then
-  server=$(pgrep -f -- "-Djboss.server.base.dir=$base" | grep -v "^$launcher\$" | head -1)  # the JVM, not the script
+  server=$(pgrep -f -- "-Djboss.server.base.dir=$base" | grep -v "^$launcher\$" | sed -n 1p)  # the JVM, not the script
 fi
 node bench/bench.mjs --url="http://127.0.0.1:$port" --pid="$server" --server="$server_kind" --smoke=$smoke "${extra[@]}"
