@@ -58,7 +58,14 @@ case "$server_kind" in
   *) echo "unknown --server=$server_kind (payara or wildfly)"; exit 2 ;;
 esac
 server=$launcher
-trap 'kill $server $launcher 2>/dev/null; wait $launcher 2>/dev/null || true; [ -n "${base:-}" ] && rm -rf "$base"' EXIT
+stop_server() {
+  kill $server $launcher 2>/dev/null || true
+  # WildFly's JVM is a child of standalone.sh: when it never became ready, $server is still the script
+  [ -n "${base:-}" ] && pkill -f -- "-Djboss.server.base.dir=$base" 2>/dev/null || true
+  wait $launcher 2>/dev/null || true
+  [ -n "${base:-}" ] && rm -rf "$base" || true
+}
+trap stop_server EXIT
 for _ in $(seq 1 120); do
   curl -sf -o /dev/null "http://127.0.0.1:$port/health/ready" && break
   kill -0 $server 2>/dev/null || { echo "server died, see $log"; exit 1; }
