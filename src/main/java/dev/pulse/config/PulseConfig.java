@@ -103,6 +103,10 @@ public class PulseConfig {
     @ConfigProperty(name = "pulse.api.key")
     Optional<String> apiKey;
 
+    @Inject
+    @ConfigProperty(name = "pulse.proxies")
+    Optional<String> proxies;
+
     /** The settings, validated: throws {@link InvalidSettingsException} for nonsense. */
     public PulseSettings settings() {
         return new PulseSettings(heartbeatInterval, heartbeatTimeout, maxQueuedMessages, maxQueuedBytes,
@@ -111,6 +115,7 @@ public class PulseConfig {
                 new Guard(messagesPerSecond, origins.map(o -> Set.copyOf(Arrays.stream(o.split(",")).map(String::trim)
                         .filter(v -> !v.isEmpty()).toList())).orElse(Set.of()), perAddress, topicsPerSession,
                         authRequired, tokenSecret.filter(v -> !v.isBlank()).orElse(null), tokenTtl,
-                        apiKey.filter(v -> !v.isBlank()).orElse(null))).validate();
+                        apiKey.filter(v -> !v.isBlank()).orElse(null), TrustedProxies.parse(proxies.orElse(null))))
+                .validate();
     }
 }

@@ -5,6 +5,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -146,7 +147,16 @@ public final class RawWebSocket implements AutoCloseable {
      */
     public static RawWebSocket connect(URI uri, Mode mode, int receiveBuffer, Map<String, String> headers)
             throws IOException {
+        return connect(uri, mode, receiveBuffer, headers, null);
+    }
+
+    /** As {@link #connect(URI, Mode, int, Map)}, from a given local address (e.g. 127.0.0.2), or any when null. */
+    public static RawWebSocket connect(URI uri, Mode mode, int receiveBuffer, Map<String, String> headers,
+            InetAddress from) throws IOException {
         Socket socket = new Socket();
+        if (from != null) {
+            socket.bind(new InetSocketAddress(from, 0));
+        }
         if (receiveBuffer > 0) {
             socket.setReceiveBufferSize(receiveBuffer);
         }

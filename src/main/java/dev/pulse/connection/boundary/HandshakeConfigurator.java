@@ -44,10 +44,7 @@ public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
     @Override
     public void modifyHandshake(ServerEndpointConfig config, HandshakeRequest request, HandshakeResponse response) {
         Map<String, Object> properties = config.getUserProperties();
-        String remote = HandshakeFilter.currentRemote();
-        if (remote == null) {
-            remote = firstHeader(request, "X-Forwarded-For");
-        }
+        String remote = HandshakeFilter.currentRemote(); // X-Forwarded-For only as the filter trusts it
         if (remote != null) {
             properties.put(REMOTE, remote);
         }
@@ -87,15 +84,6 @@ public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
                         }
                     }
                 }
-            }
-        }
-        return null;
-    }
-
-    private static String firstHeader(HandshakeRequest request, String name) {
-        for (var header : request.getHeaders().entrySet()) {
-            if (header.getKey().equalsIgnoreCase(name) && !header.getValue().isEmpty()) {
-                return header.getValue().get(0).split(",")[0].trim();
             }
         }
         return null;

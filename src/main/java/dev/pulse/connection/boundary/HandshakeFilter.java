@@ -1,5 +1,6 @@
 package dev.pulse.connection.boundary;
 
+import dev.pulse.config.TrustedProxies;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.protocol.ErrorCode;
 import jakarta.servlet.FilterChain;
@@ -9,10 +10,14 @@ import jakarta.servlet.http.HttpFilter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.Enumeration;
+import java.util.StringJoiner;
 
 /**
  * Runs before the WebSocket upgrade: refuses a malformed {@code user} parameter with 400, as the contract
- * says, and hands the peer's address to {@link HandshakeConfigurator}, which the WebSocket API cannot see.
+ * says, refuses a disallowed origin and a client over its per-address limit, and hands the client's address
+ * (behind {@code pulse.proxies}, from X-Forwarded-For) to {@link HandshakeConfigurator}, which the WebSocket API
+ * cannot see.
  * The upgrade handshake runs on the request's thread in both Tyrus and Undertow.
  */
 @WebFilter(urlPatterns = "/ws", asyncSupported = true)
@@ -49,21 +54,48 @@ public class HandshakeFilter extends HttpFilter {
             response.getWriter().write("{\"code\":\"origin\",\"message\":\"origin not allowed\"}");
             return;
         }
+        String remote = remote(request, registry.settings().guard().proxies());
+        String address = SessionRegistry.address(remote);
         int limit = registry.settings().guard().perAddress();
-        if (limit > 0 && registry.connectionsFrom(request.getRemoteAddr()) >= limit) {
+        if (limit > 0 && registry.connectionsFrom(address) >= limit) {
             registry.errors().record(null, ErrorCode.TOO_MANY_CONNECTIONS,
-                    "refused a connection from " + request.getRemoteAddr() + ": " + limit + " already open");
+                    "refused a connection from " + address + ": " + limit + " already open");
             response.setStatus(429);
             response.setContentType("application/json");
             response.getWriter().write("{\"code\":\"too_many_connections\",\"message\":\"" + limit
                     + " connections from this address are open already\"}");
             return;
         }
-        REMOTE.set(request.getRemoteAddr() + ":" + request.getRemotePort());
+        REMOTE.set(remote);
         try {
             chain.doFilter(request, response);
         } finally {
             REMOTE.remove();
         }
+    }
+
+    /**
+     * "address:port" of the peer that connected, or behind a trusted proxy the client's address alone (a proxy
+     * does not forward the client's port), IPv6 in brackets so that it never reads as having a port.
+     */
+    static String remote(HttpServletRequest request, TrustedProxies proxies) {
+        String peer = request.getRemoteAddr();
+        if (!proxies.isEmpty()) {
+            String client = proxies.client(peer, forwardedFor(request));
+            if (client != null) {
+                return client.indexOf(':') >= 0 ? "[" + client + "]" : client;
+            }
+        }
+        return peer + ":" + request.getRemotePort();
+    }
+
+    private static String forwardedFor(HttpServletRequest request) {
+        Enumeration<String> values = request.getHeaders("X-Forwarded-For");
+        if (values == null || !values.hasMoreElements()) {
+            return null;
+        }
+        StringJoiner all = new StringJoiner(",");
+        values.asIterator().forEachRemaining(all::add);
+        return all.toString();
     }
 }

@@ -339,8 +339,12 @@ public final class SessionRegistry {
         return count == null ? 0 : count.get();
     }
 
-    /** The address part of {@code address:port}. */
+    /** The address part of a remote: "a.b.c.d:port", "v6:port" (as servlets give it), "a.b.c.d" or "[v6]". */
     public static String address(String remote) {
+        if (remote.startsWith("[")) {
+            int end = remote.indexOf(']');
+            return end > 0 ? remote.substring(1, end) : remote;
+        }
         int colon = remote.lastIndexOf(':');
         return colon > 0 ? remote.substring(0, colon) : remote;
     }

@@ -44,6 +44,19 @@ class SessionRegistryTest {
     }
 
     @Test
+    void countsOpenSessionsPerClientAddressInEveryFormARemoteTakes() {
+        Connection direct = registry.open(new FakePeer(), null, "203.0.113.9:5000");
+        registry.open(new FakePeer(), null, "203.0.113.9"); // behind a trusted proxy: no port
+        registry.open(new FakePeer(), null, "0:0:0:0:0:0:0:1:6000");
+        registry.open(new FakePeer(), null, "[2001:db8::5]");
+        assertEquals(2, registry.connectionsFrom("203.0.113.9"));
+        assertEquals(1, registry.connectionsFrom("0:0:0:0:0:0:0:1"));
+        assertEquals(1, registry.connectionsFrom("2001:db8::5"));
+        registry.closed(direct);
+        assertEquals(1, registry.connectionsFrom("203.0.113.9"));
+    }
+
+    @Test
     void aPongRecordsRoundTripTimeAndLastSeen() throws Exception {
         FakePeer peer = new FakePeer();
         Connection c = registry.open(peer, null, null);
