@@ -41,7 +41,7 @@ public final class InboundDispatcher {
         RateLimiter.Verdict verdict = limiter == null ? RateLimiter.Verdict.ACCEPT
                 : limiter.take(registry.clock().nanos());
         if (verdict != RateLimiter.Verdict.ACCEPT) {
-            refuse(connection, verdict);
+            refuse(connection, verdict, text);
             return;
         }
         int max = registry.settings().maxMessageBytes();
@@ -88,18 +88,31 @@ public final class InboundDispatcher {
         }
     }
 
-    private void refuse(Connection connection, RateLimiter.Verdict verdict) {
+    private void refuse(Connection connection, RateLimiter.Verdict verdict, String text) {
         int rate = registry.settings().guard().messagesPerSecond();
-        registry.stats().error(ErrorCode.RATE_LIMITED.wire());
+        errorLog.record(connection, ErrorCode.RATE_LIMITED, "over " + rate + " messages per second: dropped");
         switch (verdict) {
             case FLOOD -> {
                 errorLog.record(connection, ErrorCode.FLOOD, "more than " + rate + " messages dropped within 10 s");
                 connection.peer().close(1008, "message flood");
             }
+            // parsed only for the one error a second that is sent, so a flood costs no parsing
             case DROP_AND_TELL -> registry.send(connection, Wire.error(ErrorCode.RATE_LIMITED,
-                    "over " + rate + " messages per second: message dropped", null));
+                    "over " + rate + " messages per second: message dropped", refOf(text)));
             default -> {
             }
+        }
+    }
+
+    /** The ref of a message that is not otherwise read: its string id or type, null if it has neither. */
+    private String refOf(String text) {
+        if (text.length() > registry.settings().maxMessageBytes()) {
+            return null;
+        }
+        try {
+            return Wire.parse(text) instanceof JsonObject object ? Wire.ref(object) : null;
+        } catch (JsonException | IllegalStateException e) {
+            return null;
         }
     }
 

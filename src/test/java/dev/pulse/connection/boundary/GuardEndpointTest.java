@@ -59,20 +59,23 @@ class GuardEndpointTest {
         try (TestClient other = healthy(); TestClient client = TestClient.connect(PULSE.uri())) {
             client.next("welcome");
             for (int i = 0; i < 14; i++) { // bucket of 10 at 5/s
-                client.send("{\"type\":\"ping\",\"t\":" + i + "}");
+                client.send("{\"type\":\"ping\",\"t\":" + i + ",\"id\":\"p" + i + "\"}");
             }
             int pongs = 0;
             int limited = 0;
+            String ref = null;
             for (int i = 0; i < 11; i++) {
                 JsonObject m = client.next();
                 if (m.getString("type").equals("pong")) {
                     pongs++;
                 } else if (m.getString("code", "").equals("rate_limited")) {
                     limited++;
+                    ref = m.getString("ref", null);
                 }
             }
             assertEquals(10, pongs);
             assertEquals(1, limited, "one rate_limited error, not one per drop");
+            assertEquals("p10", ref, "the error names the first message it dropped by its id, as every error does");
             JsonObject late;
             while ((late = client.messages.poll(300, java.util.concurrent.TimeUnit.MILLISECONDS)) != null) {
                 if (late.getString("type").equals("pong")) {
