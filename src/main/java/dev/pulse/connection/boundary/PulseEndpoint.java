@@ -48,7 +48,14 @@ public class PulseEndpoint {
         }
         session.setMaxTextMessageBufferSize(settings.maxMessageBytes());
         session.setMaxIdleTimeout(0); // liveness is the heartbeat's job: Pings would reset an idle timeout anyway
-        Connection connection = REGISTRY.open(new SessionPeer(session), user, HandshakeConfigurator.remote(session));
+        String remote = HandshakeConfigurator.remote(session);
+        Connection connection = REGISTRY.open(new SessionPeer(session), user, remote);
+        if (connection == null) { // passed the handshake's check in a race with others from its address
+            ERRORS.record(null, ErrorCode.TOO_MANY_CONNECTIONS, "closed a session from " + remote + ": "
+                    + settings.guard().perAddress() + " already open");
+            REGISTRY.refuse(new SessionPeer(session), 1008, "too many connections");
+            return;
+        }
         session.getUserProperties().put(CONNECTION, connection);
         REGISTRY.send(connection, Wire.welcome(connection.id(), connection.user(), settings.heartbeatInterval(),
                 settings.heartbeatTimeout(), REGISTRY.clock().millis()));

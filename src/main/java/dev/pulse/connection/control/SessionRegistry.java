@@ -102,9 +102,16 @@ public final class SessionRegistry {
         return shuttingDown;
     }
 
-    /** Registers a new session; its first Ping is spread at random over the first interval. */
+    /**
+     * Registers a new session; its first Ping is spread at random over the first interval. Null when its address
+     * already has {@code pulse.limits.per-address} sessions open: the handshake's check is not atomic with this,
+     * so handshakes racing each other end here.
+     */
     public Connection open(Peer peer, String user, String remote) {
         PulseSettings s = settings;
+        if (remote != null && !countIn(address(remote), s.guard().perAddress())) {
+            return null;
+        }
         long interval = s.heartbeatInterval() * 1_000_000;
         Liveness liveness = new Liveness(clock.nanos(), ThreadLocalRandom.current().nextLong(interval));
         Connection connection = new Connection(UUID.randomUUID().toString(), peer, user, remote, clock.millis(),
@@ -113,10 +120,6 @@ public final class SessionRegistry {
                 failure -> drop(connection, EvictionReason.ERROR, failure)));
         connection.limit(new RateLimiter(s.guard().messagesPerSecond(), clock.nanos()));
         open.put(connection.id(), connection);
-        if (remote != null) {
-            perAddress.computeIfAbsent(address(remote), a -> new java.util.concurrent.atomic.AtomicInteger())
-                    .incrementAndGet();
-        }
         stats.opened.increment();
         if (shuttingDown && open.remove(connection.id()) != null) {
             closeForShutdown(connection);
@@ -331,6 +334,20 @@ public final class SessionRegistry {
         stats.clear();
         settings = PulseSettings.defaults();
         shuttingDown = false;
+    }
+
+    /** Counts one more session from {@code address} unless {@code limit} (0: none) are open from it already. */
+    private boolean countIn(String address, int limit) {
+        boolean[] counted = {false};
+        perAddress.compute(address, (a, count) -> { // atomic per address, as the decrement when one goes
+            var n = count == null ? new java.util.concurrent.atomic.AtomicInteger() : count;
+            if (limit <= 0 || n.get() < limit) {
+                n.incrementAndGet();
+                counted[0] = true;
+            }
+            return n.get() == 0 ? null : n;
+        });
+        return counted[0];
     }
 
     /** Open sessions from one client address (without port). */

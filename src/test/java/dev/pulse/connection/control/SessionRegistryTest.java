@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pulse.config.Guard;
 import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.connection.entity.EvictionReason;
@@ -54,6 +55,39 @@ class SessionRegistryTest {
         assertEquals(1, registry.connectionsFrom("2001:db8::5"));
         registry.closed(direct);
         assertEquals(1, registry.connectionsFrom("203.0.113.9"));
+    }
+
+    @Test
+    void thePerAddressLimitHoldsEvenForOpensThatRaceEachOther() throws Exception {
+        registry.configure(PulseSettings.defaults().withGuard(Guard.defaults().withLimits(50, 100)));
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        var start = new java.util.concurrent.CountDownLatch(1);
+        var opened = new java.util.concurrent.ConcurrentLinkedQueue<Connection>();
+        var done = new ArrayList<java.util.concurrent.Future<?>>();
+        for (int t = 0; t < 8; t++) {
+            done.add(pool.submit(() -> {
+                start.await();
+                for (int i = 0; i < 100; i++) {
+                    Connection c = registry.open(new FakePeer(), null, "198.51.100.3:" + (1000 + i));
+                    if (c != null) {
+                        opened.add(c);
+                    }
+                }
+                return null;
+            }));
+        }
+        start.countDown();
+        for (var f : done) {
+            f.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+        assertEquals(50, opened.size(), "exactly the limit admitted out of 800");
+        assertEquals(50, registry.connectionsFrom("198.51.100.3"));
+        assertNull(registry.open(new FakePeer(), null, "198.51.100.3:9"), "one more is refused");
+        assertTrue(registry.open(new FakePeer(), null, "198.51.100.4:9") != null, "another address is not");
+        registry.closed(opened.poll());
+        assertTrue(registry.open(new FakePeer(), null, "198.51.100.3:9") != null, "room again after a close");
+        assertEquals(51, registry.size());
     }
 
     @Test
