@@ -107,6 +107,32 @@ public class PulseConfig {
     @ConfigProperty(name = "pulse.proxies")
     Optional<String> proxies;
 
+    @Inject
+    @ConfigProperty(name = "pulse.store", defaultValue = "memory")
+    String store;
+
+    @Inject
+    @ConfigProperty(name = "pulse.redis.uri")
+    Optional<String> redisUri;
+
+    @Inject
+    @ConfigProperty(name = "pulse.redis.cluster", defaultValue = "false")
+    boolean redisCluster;
+
+    @Inject
+    @ConfigProperty(name = "pulse.node.id")
+    Optional<String> nodeId;
+
+    @Inject
+    @ConfigProperty(name = "pulse.node.timeout", defaultValue = "10000")
+    long nodeTimeout;
+
+    /** Where topics and presence live, validated. */
+    public StoreSettings store() {
+        return new StoreSettings(store.trim(), redisUri.filter(v -> !v.isBlank()).orElse(null), redisCluster,
+                nodeId.filter(v -> !v.isBlank()).orElseGet(StoreSettings::generatedNodeId), nodeTimeout).validate();
+    }
+
     /** The settings, validated: throws {@link InvalidSettingsException} for nonsense. */
     public PulseSettings settings() {
         return new PulseSettings(heartbeatInterval, heartbeatTimeout, maxQueuedMessages, maxQueuedBytes,

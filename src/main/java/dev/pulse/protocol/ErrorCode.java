@@ -13,6 +13,8 @@ public enum ErrorCode {
     BINARY,
     ORIGIN,
     FLOOD,
+    UNAVAILABLE,
+    INTERNAL,
     UNAUTHENTICATED,
     TOO_MANY_CONNECTIONS;
 

@@ -18,6 +18,16 @@ import java.util.Map;
  */
 public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
 
+    private final SessionRegistry registry;
+    private final Tokens tokens;
+    private final PulseEndpoint endpoint;
+
+    public HandshakeConfigurator(SessionRegistry registry, PulseEndpoint endpoint) {
+        this.registry = registry;
+        this.tokens = new Tokens(registry.settings().guard().tokenSecret());
+        this.endpoint = endpoint;
+    }
+
     /** The subprotocol clients offer; a token may ride along as a second one, {@code bearer.<token>}. */
     public static final String SUBPROTOCOL = "pulse.v1";
     static final String BEARER = "bearer.";
@@ -27,7 +37,6 @@ public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
 
     @Override
     public boolean checkOrigin(String origin) {
-        SessionRegistry registry = SessionRegistry.shared();
         var allowed = registry.settings().guard().origins();
         if (origin == null || allowed.isEmpty() || allowed.contains(origin)) {
             return true;
@@ -48,11 +57,10 @@ public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
         if (remote != null) {
             properties.put(REMOTE, remote);
         }
-        PulseSettings settings = SessionRegistry.shared().settings();
+        PulseSettings settings = registry.settings();
         String token = token(request);
         if (token != null) {
-            Tokens.Verdict verdict = new Tokens(settings.guard().tokenSecret())
-                    .verify(token, SessionRegistry.shared().clock().millis());
+            Tokens.Verdict verdict = tokens.verify(token, registry.clock().millis());
             if (verdict.valid()) {
                 properties.put(USER, verdict.user());
             } else {
@@ -64,6 +72,19 @@ public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
                 properties.put(USER, users.get(0));
             }
         }
+    }
+
+    /** {@code /ws} with this configurator and the {@code pulse.v1} subprotocol. */
+    public static ServerEndpointConfig endpointConfig(SessionRegistry registry, PulseEndpoint endpoint) {
+        return ServerEndpointConfig.Builder.create(PulseEndpoint.class, "/ws")
+                .subprotocols(List.of(SUBPROTOCOL))
+                .configurator(new HandshakeConfigurator(registry, endpoint))
+                .build();
+    }
+
+    @Override
+    public <T> T getEndpointInstance(Class<T> endpointClass) {
+        return endpointClass.cast(endpoint); // one endpoint for every session: it keeps no per-session state
     }
 
     static String remote(Session session) {

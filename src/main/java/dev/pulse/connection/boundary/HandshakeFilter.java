@@ -3,6 +3,7 @@ package dev.pulse.connection.boundary;
 import dev.pulse.config.TrustedProxies;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.protocol.ErrorCode;
+import jakarta.inject.Inject;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.annotation.WebFilter;
@@ -26,6 +27,9 @@ public class HandshakeFilter extends HttpFilter {
     private static final long serialVersionUID = 1L;
     private static final ThreadLocal<String> REMOTE = new ThreadLocal<>();
 
+    @Inject
+    transient SessionRegistry registry;
+
     static String currentRemote() {
         return REMOTE.get();
     }
@@ -34,16 +38,15 @@ public class HandshakeFilter extends HttpFilter {
     protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
         String user = request.getParameter("user");
-        if (SessionRegistry.shared().settings().identityQueryParam() && user != null && !user.isEmpty()
+        if (registry.settings().identityQueryParam() && user != null && !user.isEmpty()
                 && !Identity.USER.matcher(user).matches()) {
             response.setStatus(HttpServletResponse.SC_BAD_REQUEST);
             response.setContentType("application/json");
-            SessionRegistry.shared().errors().record(null, ErrorCode.BAD_REQUEST, "invalid user parameter");
+            registry.errors().record(null, ErrorCode.BAD_REQUEST, "invalid user parameter");
             response.getWriter().write("{\"code\":\"bad_request\",\"message\":\"user must be 1-64 characters of "
                     + "[A-Za-z0-9._@-]\"}");
             return;
         }
-        SessionRegistry registry = SessionRegistry.shared();
         String origin = request.getHeader("Origin");
         var allowed = registry.settings().guard().origins();
         if (origin != null && !allowed.isEmpty() && !allowed.contains(origin)) {

@@ -1,6 +1,7 @@
 package dev.pulse.connection.control;
 
 import dev.pulse.connection.entity.Connection;
+import dev.pulse.monitoring.control.Stats;
 import dev.pulse.protocol.ErrorCode;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -15,16 +16,16 @@ public final class ErrorLog {
     private static final Logger LOG = System.getLogger(ErrorLog.class.getName());
     private static final long QUIET_NANOS = 1_000_000_000L;
 
-    private final SessionRegistry registry;
+    private final Stats stats;
     private final AtomicLong lastLogged = new AtomicLong(System.nanoTime() - QUIET_NANOS);
     private final AtomicLong suppressed = new AtomicLong();
 
-    public ErrorLog(SessionRegistry registry) {
-        this.registry = registry;
+    public ErrorLog(Stats stats) {
+        this.stats = stats;
     }
 
     public void record(Connection connection, ErrorCode code, String detail) {
-        registry.stats().error(code.wire());
+        stats.error(code.wire());
         long now = System.nanoTime();
         long last = lastLogged.get();
         if (now - last >= QUIET_NANOS && lastLogged.compareAndSet(last, now)) {

@@ -83,8 +83,9 @@ public final class InboundDispatcher {
             }
         } catch (Rejection r) {
             reject(connection, r.code(), r.getMessage(), Wire.ref(message));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException e) { // a bug of ours: answered, never swallowed; the session stays usable
             LOG.log(Level.WARNING, "Failed to handle a message of session " + connection.id(), e);
+            reject(connection, ErrorCode.INTERNAL, "the server failed to handle this message", Wire.ref(message));
         }
     }
 

@@ -23,21 +23,20 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Every open session of this node, shared by the endpoint, the heartbeat timer and the REST resources.
- * The container creates endpoints itself, so the registry is reached statically through {@link #shared()}.
+ * Every open session of this node, shared by the endpoint, the heartbeat timer and the REST resources; one
+ * instance per application, built by the composition root.
  */
 public final class SessionRegistry {
 
     private static final Logger LOG = System.getLogger(SessionRegistry.class.getName());
-    private static final SessionRegistry SHARED = new SessionRegistry(Clock.SYSTEM);
     /** Unread output beyond which a close frame is stuck behind data the peer does not read. */
     static final long LINGER_UNREAD_CHARS = 64 * 1024;
     /** How long a session dropped behind unread output counts as lingering. */
     static final long FORGET_LINGERING_MILLIS = 15 * 60_000;
 
     private final Clock clock;
-    private final Stats stats = new Stats();
-    private final ErrorLog errorLog = new ErrorLog(this);
+    private final Stats stats;
+    private final ErrorLog errorLog;
     private final Map<String, Connection> open = new ConcurrentHashMap<>();
     /** Sessions dropped behind unread output (their sockets may stay open), with the epoch ms of the drop. */
     private final Map<Connection, Long> lingering = new ConcurrentHashMap<>();
@@ -48,7 +47,7 @@ public final class SessionRegistry {
     /** Where the first close of a refused handshake runs; at once unless the container's threads are given. */
     private volatile Executor refusalCloser = Runnable::run;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
-    private volatile PulseSettings settings = PulseSettings.defaults();
+    private final PulseSettings settings;
     private volatile boolean shuttingDown;
     private volatile boolean restarting;
 
@@ -59,17 +58,13 @@ public final class SessionRegistry {
         default void gone(Connection connection, boolean evicted) {
         }
 
-        /** Called at the end of every heartbeat tick, for time-based housekeeping. */
-        default void tick() {
-        }
     }
 
-    public SessionRegistry(Clock clock) {
+    public SessionRegistry(PulseSettings settings, Clock clock, Stats stats, ErrorLog errorLog) {
+        this.settings = settings;
         this.clock = clock;
-    }
-
-    public static SessionRegistry shared() {
-        return SHARED;
+        this.stats = stats;
+        this.errorLog = errorLog;
     }
 
     public void listen(Listener listener) {
@@ -91,11 +86,6 @@ public final class SessionRegistry {
 
     public PulseSettings settings() {
         return settings;
-    }
-
-    public void configure(PulseSettings settings) {
-        this.settings = settings;
-        this.shuttingDown = false;
     }
 
     public boolean shuttingDown() {
@@ -244,7 +234,7 @@ public final class SessionRegistry {
         this.refusalCloser = executor;
     }
 
-    /** Housekeeping on every heartbeat tick: forgets long-lingering sessions, then runs the listeners'. */
+    /** Housekeeping on every heartbeat tick: closes refused sessions again, forgets long-lingering ones. */
     public void sweep() {
         long now = clock.millis();
         refused.entrySet().removeIf(e -> {
@@ -259,13 +249,6 @@ public final class SessionRegistry {
             return false;
         });
         lingering.values().removeIf(droppedAt -> now - droppedAt > FORGET_LINGERING_MILLIS);
-        for (Listener listener : listeners) {
-            try {
-                listener.tick();
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "Housekeeping failed", e);
-            }
-        }
     }
 
     /**
@@ -323,17 +306,6 @@ public final class SessionRegistry {
         } else {
             closeQuietly(connection, 1001, "server shutting down");
         }
-    }
-
-    /** Empties the registry and its counters; for tests that share the static instance. */
-    public void reset() {
-        open.clear();
-        refused.clear();
-        perAddress.clear();
-        lingering.clear();
-        stats.clear();
-        settings = PulseSettings.defaults();
-        shuttingDown = false;
     }
 
     /** Counts one more session from {@code address} unless {@code limit} (0: none) are open from it already. */

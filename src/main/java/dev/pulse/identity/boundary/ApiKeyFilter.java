@@ -1,6 +1,7 @@
 package dev.pulse.identity.boundary;
 
 import dev.pulse.connection.control.SessionRegistry;
+import jakarta.inject.Inject;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.HttpBodies;
 import jakarta.annotation.Priority;
@@ -21,9 +22,11 @@ import java.security.MessageDigest;
 @Priority(Priorities.AUTHENTICATION)
 public class ApiKeyFilter implements ContainerRequestFilter {
 
+    @Inject
+    SessionRegistry registry;
+
     @Override
     public void filter(ContainerRequestContext request) {
-        SessionRegistry registry = SessionRegistry.shared();
         String key = registry.settings().guard().apiKey();
         if (key == null) {
             return;

@@ -1,6 +1,7 @@
 package dev.pulse.identity.boundary;
 
 import dev.pulse.connection.control.SessionRegistry;
+import jakarta.inject.Inject;
 import dev.pulse.identity.control.Tokens;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.HttpBodies;
@@ -26,10 +27,12 @@ public class TokensResource {
 
     private static final long MAX_TTL = 7L * 24 * 3600 * 1000;
 
+    @Inject
+    SessionRegistry registry;
+
     @POST
     @Consumes(MediaType.WILDCARD)
     public Response mint(InputStream body) {
-        SessionRegistry registry = SessionRegistry.shared();
         if (registry.settings().guard().apiKey() == null) {
             return error(registry, 403, ErrorCode.FORBIDDEN, "set pulse.api.key to mint tokens");
         }

@@ -1,6 +1,7 @@
 package dev.pulse.monitoring.boundary;
 
 import dev.pulse.connection.control.SessionRegistry;
+import jakarta.inject.Inject;
 import dev.pulse.protocol.Wire;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -17,9 +18,12 @@ import jakarta.ws.rs.core.Response;
 @Produces(MediaType.APPLICATION_JSON)
 public class DrainResource {
 
+    @Inject
+    SessionRegistry registry;
+
     @POST
     public Response drain() {
-        int closed = SessionRegistry.shared().drain();
+        int closed = registry.drain();
         return Response.accepted(Wire.object().add("closed", closed).add("ready", false).build()).build();
     }
 }

@@ -1,6 +1,7 @@
 package dev.pulse.monitoring.boundary;
 
 import dev.pulse.connection.control.SessionRegistry;
+import jakarta.inject.Inject;
 import dev.pulse.monitoring.control.HealthStatus;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
@@ -13,7 +14,11 @@ import org.eclipse.microprofile.health.Readiness;
 @ApplicationScoped
 public class HealthChecks {
 
-    private final HealthStatus status = new HealthStatus(SessionRegistry.shared());
+    @Inject
+    HealthStatus status;
+
+    @Inject
+    SessionRegistry registry;
 
     @Produces
     @Liveness
@@ -26,6 +31,6 @@ public class HealthChecks {
     @Readiness
     HealthCheck acceptingConnections() {
         return () -> HealthCheckResponse.named("pulse-ready").status(status.ready())
-                .withData("connections", SessionRegistry.shared().size()).build();
+                .withData("connections", registry.size()).build();
     }
 }

@@ -1,6 +1,6 @@
 package dev.pulse.monitoring.boundary;
 
-import dev.pulse.connection.control.SessionRegistry;
+import jakarta.inject.Inject;
 import dev.pulse.monitoring.control.HealthStatus;
 import jakarta.servlet.annotation.WebServlet;
 import jakarta.servlet.http.HttpServlet;
@@ -17,7 +17,8 @@ import java.io.IOException;
 public class HealthServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
-    private final transient HealthStatus status = new HealthStatus(SessionRegistry.shared());
+    @Inject
+    transient HealthStatus status;
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {

@@ -1,6 +1,6 @@
 package dev.pulse.monitoring.boundary;
 
-import dev.pulse.connection.control.SessionRegistry;
+import jakarta.inject.Inject;
 import dev.pulse.monitoring.control.Snapshots;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
@@ -14,7 +14,8 @@ import jakarta.ws.rs.core.MediaType;
 @Produces(MediaType.APPLICATION_JSON)
 public class MonitoringResource {
 
-    private final Snapshots snapshots = new Snapshots(SessionRegistry.shared());
+    @Inject
+    Snapshots snapshots;
 
     @GET
     @Path("connections")

@@ -3,6 +3,7 @@ package dev.pulse.monitoring.boundary;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.EvictionReason;
 import dev.pulse.monitoring.control.Stats;
+import dev.pulse.monitoring.control.StoreStats;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.context.Initialized;
 import jakarta.enterprise.event.Observes;
@@ -21,8 +22,13 @@ public class PulseMetrics {
     @Inject
     MetricRegistry metrics;
 
+    @Inject
+    SessionRegistry registry;
+
+    @Inject
+    StoreStats store;
+
     void register(@Observes @Initialized(ApplicationScoped.class) Object started) {
-        SessionRegistry registry = SessionRegistry.shared();
         Stats stats = registry.stats();
         metrics.gauge("pulse_connections", registry, SessionRegistry::size);
         metrics.gauge("pulse_connections_lingering", registry, SessionRegistry::lingering);
@@ -37,6 +43,14 @@ public class PulseMetrics {
             metrics.gauge("pulse_evictions_total", stats,
                     s -> s.evictions().getOrDefault(reason.key(), 0L), new Tag("reason", reason.key()));
         }
+        counter("pulse_store_errors_total", store.errors);
+        counter("pulse_store_catch_up_reads_total", store.catchUpReads);
+        counter("pulse_store_caught_up_messages_total", store.caughtUp);
+        counter("pulse_store_probe_failures_total", store.probeFailures);
+        metrics.gauge("pulse_store_lag_p99_ms", store, s -> {
+            Double p99 = s.lag.percentiles(registry.clock().millis(), registry.settings().rttWindow()).p99();
+            return p99 == null ? 0.0 : p99;
+        });
         metrics.gauge("pulse_rtt_p99_ms", registry, r -> {
             Double p99 = r.stats().rtt.percentiles(r.clock().millis(), r.settings().rttWindow()).p99();
             return p99 == null ? 0.0 : p99;

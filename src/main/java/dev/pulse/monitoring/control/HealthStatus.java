@@ -1,6 +1,7 @@
 package dev.pulse.monitoring.control;
 
 import dev.pulse.connection.control.SessionRegistry;
+import java.util.function.BooleanSupplier;
 
 /** Liveness and readiness as Pulse sees them, for MicroProfile Health and for servers without it on the app port. */
 public final class HealthStatus {
@@ -9,9 +10,11 @@ public final class HealthStatus {
     static final long STALE_TICK_MILLIS = 10_000;
 
     private final SessionRegistry registry;
+    private final BooleanSupplier storeAvailable;
 
-    public HealthStatus(SessionRegistry registry) {
+    public HealthStatus(SessionRegistry registry, BooleanSupplier storeAvailable) {
         this.registry = registry;
+        this.storeAvailable = storeAvailable;
     }
 
     /** Live while the heartbeat timer keeps ticking (a stuck timer means no session is checked any more). */
@@ -20,9 +23,13 @@ public final class HealthStatus {
         return last == 0 || registry.clock().millis() - last < STALE_TICK_MILLIS;
     }
 
-    /** Ready once the heartbeat has ticked and until shutdown begins. */
+    /** Ready once the heartbeat has ticked, while the store answers, until shutdown begins. */
     public boolean ready() {
-        return registry.stats().lastTickAt() != 0 && !registry.shuttingDown() && live();
+        return registry.stats().lastTickAt() != 0 && !registry.shuttingDown() && live() && storeAvailable.getAsBoolean();
+    }
+
+    public boolean storeAvailable() {
+        return storeAvailable.getAsBoolean();
     }
 
     public long lastTickAt() {

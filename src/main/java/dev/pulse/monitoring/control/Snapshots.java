@@ -17,9 +17,15 @@ import java.util.stream.Collectors;
 public final class Snapshots {
 
     private final SessionRegistry registry;
+    private final StoreStats store;
+    private final String node;
+    private final HealthStatus health;
 
-    public Snapshots(SessionRegistry registry) {
+    public Snapshots(SessionRegistry registry, StoreStats store, String node, HealthStatus health) {
         this.registry = registry;
+        this.store = store;
+        this.node = node;
+        this.health = health;
     }
 
     public JsonArray connections() {
@@ -54,7 +60,9 @@ public final class Snapshots {
         }
         JsonObjectBuilder errors = Wire.object();
         stats.errors().forEach(errors::add);
+        RttWindow.Percentiles lag = store.lag.percentiles(registry.clock().millis(), registry.settings().rttWindow());
         return Wire.object()
+                .add("node", node)
                 .add("connections", registry.size())
                 .add("opened", stats.opened.sum())
                 .add("pingsSent", stats.pingsSent.sum())
@@ -79,6 +87,18 @@ public final class Snapshots {
                         .add("lastTickAt", stats.lastTickAt())
                         .add("lastTickMillis", stats.lastTickMillis())
                         .add("maxTickMillis", stats.maxTickMillis()))
+                .add("store", Wire.object()
+                        .add("available", health.storeAvailable())
+                        .add("errors", store.errors.sum())
+                        .add("catchUpReads", store.catchUpReads.sum())
+                        .add("caughtUp", store.caughtUp.sum())
+                        .add("probeFailures", store.probeFailures.sum())
+                        .add("resubscribed", store.resubscribed.sum())
+                        .add("lagMs", Wire.object()
+                                .add("p50", Wire.nullable(lag.p50()))
+                                .add("p99", Wire.nullable(lag.p99()))
+                                .add("max", Wire.nullable(lag.max()))
+                                .add("samples", lag.samples())))
                 .add("time", registry.clock().millis())
                 .build();
     }

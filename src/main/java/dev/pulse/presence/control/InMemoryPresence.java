@@ -2,25 +2,25 @@ package dev.pulse.presence.control;
 
 import dev.pulse.presence.entity.Leave;
 import dev.pulse.presence.entity.Member;
+import dev.pulse.presence.entity.PresenceEvent;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.LongSupplier;
 
-/** Presence in this node's memory. */
+/** Presence in this node's memory; events are told after the lock is released. */
 public final class InMemoryPresence implements Presence {
 
-    private final Map<String, Map<String, Entry>> topics = new ConcurrentHashMap<>();
-    private final LongSupplier grace;
+    private final Map<String, Map<String, Entry>> topics = new LinkedHashMap<>();
+    private final long grace;
+    private final PresenceListener listener;
 
-    public InMemoryPresence(LongSupplier grace) {
+    public InMemoryPresence(long grace, PresenceListener listener) {
         this.grace = grace;
+        this.listener = listener;
     }
 
     private static final class Entry {
@@ -35,54 +35,62 @@ public final class InMemoryPresence implements Presence {
     }
 
     @Override
-    public synchronized boolean add(String topic, String user, String session, long now) {
-        Map<String, Entry> members = topics.computeIfAbsent(topic, t -> new LinkedHashMap<>());
-        Entry entry = members.get(user);
-        if (entry == null) {
-            entry = new Entry(now);
-            members.put(user, entry);
-            entry.sessions.add(session);
-            return true;
-        }
-        entry.sessions.add(session);
-        entry.leaveAt = -1; // back within the grace period: no leave, no second join
-        return false;
-    }
-
-    @Override
-    public synchronized Optional<Leave> remove(String topic, String user, String session, String reason, long now) {
-        Map<String, Entry> members = topics.get(topic);
-        Entry entry = members == null ? null : members.get(user);
-        if (entry == null || !entry.sessions.remove(session) || !entry.sessions.isEmpty()) {
-            return Optional.empty();
-        }
-        if (Leave.UNSUBSCRIBED.equals(reason) || grace.getAsLong() == 0) {
-            members.remove(user);
-            cleanup(topic, members);
-            return Optional.of(new Leave(topic, user, now, reason));
-        }
-        entry.leaveAt = now + grace.getAsLong();
-        entry.leaveReason = reason;
-        return Optional.empty();
-    }
-
-    @Override
-    public synchronized List<Leave> expire(String topic, long now) {
-        Map<String, Entry> members = topics.get(topic);
-        if (members == null) {
-            return List.of();
-        }
-        List<Leave> leaves = new ArrayList<>();
-        members.entrySet().removeIf(e -> {
-            Entry entry = e.getValue();
-            if (entry.sessions.isEmpty() && entry.leaveAt >= 0 && now >= entry.leaveAt) {
-                leaves.add(new Leave(topic, e.getKey(), now, entry.leaveReason));
-                return true;
+    public void add(String topic, String user, String session, long now) {
+        boolean joined;
+        synchronized (this) {
+            Map<String, Entry> members = topics.computeIfAbsent(topic, t -> new LinkedHashMap<>());
+            Entry entry = members.get(user);
+            joined = entry == null;
+            if (joined) {
+                entry = new Entry(now);
+                members.put(user, entry);
             }
-            return false;
-        });
-        cleanup(topic, members);
-        return leaves;
+            entry.sessions.add(session);
+            entry.leaveAt = -1; // back within the grace period: no leave, no second join
+        }
+        if (joined) {
+            listener.presence(PresenceEvent.join(topic, user, now));
+        }
+    }
+
+    @Override
+    public void remove(String topic, String user, String session, String reason, long now) {
+        synchronized (this) {
+            Map<String, Entry> members = topics.get(topic);
+            Entry entry = members == null ? null : members.get(user);
+            if (entry == null || !entry.sessions.remove(session) || !entry.sessions.isEmpty()) {
+                return;
+            }
+            if (!Leave.UNSUBSCRIBED.equals(reason) && grace > 0) {
+                entry.leaveAt = now + grace;
+                entry.leaveReason = reason;
+                return;
+            }
+            members.remove(user);
+            if (members.isEmpty()) {
+                topics.remove(topic);
+            }
+        }
+        listener.presence(PresenceEvent.leave(new Leave(topic, user, now, reason)));
+    }
+
+    @Override
+    public void expire(long now) {
+        List<Leave> leaves = new ArrayList<>();
+        synchronized (this) {
+            topics.entrySet().removeIf(t -> {
+                t.getValue().entrySet().removeIf(e -> {
+                    Entry entry = e.getValue();
+                    if (entry.sessions.isEmpty() && entry.leaveAt >= 0 && now >= entry.leaveAt) {
+                        leaves.add(new Leave(t.getKey(), e.getKey(), now, entry.leaveReason));
+                        return true;
+                    }
+                    return false;
+                });
+                return t.getValue().isEmpty();
+            });
+        }
+        leaves.forEach(l -> listener.presence(PresenceEvent.leave(l)));
     }
 
     @Override
@@ -98,13 +106,7 @@ public final class InMemoryPresence implements Presence {
     }
 
     @Override
-    public synchronized boolean empty(String topic) {
-        return !topics.containsKey(topic);
-    }
-
-    private void cleanup(String topic, Map<String, Entry> members) {
-        if (members.isEmpty()) {
-            topics.remove(topic);
-        }
+    public synchronized boolean listed(String topic) {
+        return topics.containsKey(topic);
     }
 }

@@ -1,31 +1,30 @@
 package dev.pulse.presence.control;
 
-import dev.pulse.presence.entity.Leave;
 import dev.pulse.presence.entity.Member;
 import java.util.List;
-import java.util.Optional;
 
 /**
- * Members of topics by user. In memory by default; a shared store implements it for several nodes.
- * Callers serialize calls per topic.
+ * Members of topics by user, with the grace period that makes a reload no leave. Joins and leaves are told to
+ * the {@link PresenceListener} the store was built with (on every node, for a shared store). Every method may
+ * throw {@link dev.pulse.protocol.StoreUnavailableException}.
  */
 public interface Presence {
 
-    /** A session of {@code user} subscribed; true when this made the user join (not on a reconnect in grace). */
-    boolean add(String topic, String user, String session, long now);
+    /** A session of {@code user} subscribed; the user joins unless listed already (or back within grace). */
+    void add(String topic, String user, String session, long now);
 
     /**
      * A session of {@code user} is no longer subscribed. When it was the user's last: an unsubscribe leaves at
-     * once (returned), a close or eviction leaves after the grace period (returned later by {@link #expire}).
+     * once, a close or eviction after the grace period (told by {@link #expire}).
      */
-    Optional<Leave> remove(String topic, String user, String session, String reason, long now);
+    void remove(String topic, String user, String session, String reason, long now);
 
-    /** Leaves whose grace period ended by {@code now}, removed from the members. */
-    List<Leave> expire(String topic, long now);
+    /** Ends the grace periods that are over. */
+    void expire(long now);
 
     /** The members of a topic, users still in their grace period included (with 0 connections). */
     List<Member> members(String topic);
 
-    /** Whether anybody is listed, or about to leave. */
-    boolean empty(String topic);
+    /** Whether anybody is listed in the topic, or about to leave it. */
+    boolean listed(String topic);
 }

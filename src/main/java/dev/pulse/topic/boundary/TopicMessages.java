@@ -5,10 +5,11 @@ import dev.pulse.connection.control.Rejection;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.protocol.ErrorCode;
+import dev.pulse.protocol.StoreUnavailableException;
 import dev.pulse.protocol.Wire;
 import dev.pulse.topic.control.TopicNames;
 import dev.pulse.topic.control.Topics;
-import dev.pulse.topic.entity.TopicMessage;
+import dev.pulse.topic.entity.Sequenced;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
@@ -60,7 +61,11 @@ public final class TopicMessages {
         if (!connection.topics().contains(topic) && chosenTopics(connection) >= limit) {
             throw new Rejection(ErrorCode.FORBIDDEN, "a session may subscribe to at most " + limit + " topics");
         }
-        topics.subscribe(connection, topic, since, epoch, presence);
+        try {
+            topics.subscribe(connection, topic, since, epoch, presence);
+        } catch (StoreUnavailableException e) {
+            throw new Rejection(ErrorCode.UNAVAILABLE, "the store is unavailable; subscribe again later");
+        }
     }
 
     /** Topics the client subscribed to itself; {@code broadcast} and its own user topic do not count. */
@@ -91,7 +96,12 @@ public final class TopicMessages {
         if (!registry.settings().publishClients()) {
             throw new Rejection(ErrorCode.FORBIDDEN, "clients may not publish here (pulse.publish.clients=false)");
         }
-        TopicMessage published = topics.publish(topic, message.get("data"));
+        Sequenced published;
+        try {
+            published = topics.publish(topic, message.get("data").toString());
+        } catch (StoreUnavailableException e) {
+            throw new Rejection(ErrorCode.UNAVAILABLE, "the store is unavailable; the message was not published");
+        }
         registry.send(connection, Wire.ack(id, topic, published.seq()));
     }
 
@@ -100,7 +110,11 @@ public final class TopicMessages {
         if (!TopicNames.maySubscribe(topic, connection.user())) {
             throw new Rejection(ErrorCode.FORBIDDEN, "the presence of " + topic + " is private");
         }
-        registry.send(connection, Wire.presence(topic, topics.membersJson(topic)));
+        try {
+            registry.send(connection, Wire.presence(topic, topics.membersJson(topic)));
+        } catch (StoreUnavailableException e) {
+            throw new Rejection(ErrorCode.UNAVAILABLE, "the store is unavailable; ask again later");
+        }
     }
 
     private static String topic(JsonObject message) {

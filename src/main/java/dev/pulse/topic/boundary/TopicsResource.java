@@ -3,10 +3,12 @@ package dev.pulse.topic.boundary;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.HttpBodies;
+import dev.pulse.protocol.StoreUnavailableException;
 import dev.pulse.protocol.Wire;
 import dev.pulse.topic.control.TopicNames;
 import dev.pulse.topic.control.Topics;
-import dev.pulse.topic.entity.TopicMessage;
+import dev.pulse.topic.entity.Sequenced;
+import jakarta.inject.Inject;
 import jakarta.json.JsonObject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -23,8 +25,11 @@ import java.io.InputStream;
 @Produces(MediaType.APPLICATION_JSON)
 public class TopicsResource {
 
-    private final SessionRegistry registry = SessionRegistry.shared();
-    private final Topics topics = Topics.shared();
+    @Inject
+    SessionRegistry registry;
+
+    @Inject
+    Topics topics;
 
     @POST
     @Path("topics/{topic}/messages")
@@ -59,16 +64,24 @@ public class TopicsResource {
         if (!TopicNames.valid(topic)) {
             return error(400, ErrorCode.BAD_REQUEST, "topic must be 1-200 characters of [A-Za-z0-9:._@-]");
         }
-        JsonObject answer = Wire.object().add("topic", topic).add("members", topics.membersJson(topic)).build();
-        return Response.ok(answer).build();
+        try {
+            JsonObject answer = Wire.object().add("topic", topic).add("members", topics.membersJson(topic)).build();
+            return Response.ok(answer).build();
+        } catch (StoreUnavailableException e) {
+            return error(503, ErrorCode.UNAVAILABLE, "the store is unavailable: " + e.getMessage());
+        }
     }
 
     private Response publishBody(String topic, InputStream body) {
         return HttpBodies.withJson(body, registry.settings().maxMessageBytes(),
                 (code, message) -> error(HttpBodies.status(code), code, message), data -> {
-                    TopicMessage message = topics.publish(topic, data);
-                    return Response.accepted(Wire.object().add("topic", topic).add("seq", message.seq()).build())
-                            .build();
+                    try {
+                        Sequenced message = topics.publish(topic, data.toString());
+                        return Response.accepted(Wire.object().add("topic", topic).add("seq", message.seq()).build())
+                                .build();
+                    } catch (StoreUnavailableException e) {
+                        return error(503, ErrorCode.UNAVAILABLE, "the store is unavailable: " + e.getMessage());
+                    }
                 });
     }
 

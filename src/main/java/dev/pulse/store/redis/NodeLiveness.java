@@ -1,0 +1,63 @@
+package dev.pulse.store.redis;
+
+import io.lettuce.core.Range;
+import io.lettuce.core.ScoredValue;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.util.List;
+
+/**
+ * Each node renews its entry in {@code pulse:nodes} every beat; a node silent for {@code pulse.node.timeout} is
+ * dead, and the first node to remove its entry (an atomic ZREM) cleans up after it: its sessions leave presence,
+ * their users as {@code evicted}, no earlier than the grace period after the death.
+ */
+final class NodeLiveness {
+
+    private static final Logger LOG = System.getLogger(NodeLiveness.class.getName());
+    static final long BEAT_MILLIS = 1000;
+
+    private final RedisLink link;
+    private final RedisPresence presence;
+    private final String node;
+    private final long timeout;
+    private final long grace;
+    private long lastBeat;
+
+    NodeLiveness(RedisLink link, RedisPresence presence, String node, long timeout, long grace) {
+        this.link = link;
+        this.presence = presence;
+        this.node = node;
+        this.timeout = timeout;
+        this.grace = grace;
+    }
+
+    void beat(long now) {
+        if (now - lastBeat < Math.min(BEAT_MILLIS, timeout / 4)) {
+            return;
+        }
+        lastBeat = now;
+        link.call(r -> r.zadd(Keys.NODES, (double) now, node));
+        List<ScoredValue<String>> dead = link.call(r -> r.zrangebyscoreWithScores(Keys.NODES,
+                Range.create(Double.NEGATIVE_INFINITY, (double) (now - timeout))));
+        for (ScoredValue<String> d : dead) {
+            if (!d.getValue().equals(node) && link.call(r -> r.zrem(Keys.NODES, d.getValue())) == 1) {
+                long lastSeen = (long) d.getScore();
+                long leaveAt = Math.max(now, lastSeen + Math.min(BEAT_MILLIS, timeout / 4) + grace);
+                LOG.log(Level.INFO, () -> "Node " + d.getValue() + " silent since " + (now - lastSeen)
+                        + " ms: its sessions leave presence");
+                presence.nodeGone(d.getValue(), leaveAt);
+            }
+        }
+    }
+
+    /** A node restarted under the same id: whatever its earlier run left listed goes, after the grace period. */
+    void forgetEarlierLife(long now) {
+        presence.nodeGone(node, now + grace);
+    }
+
+    /** A clean stop: this node's entry goes; sessions that did not leave yet get the grace period. */
+    void leave(long now) {
+        link.call(r -> r.zrem(Keys.NODES, node));
+        presence.nodeGone(node, now + grace);
+    }
+}

@@ -1,0 +1,157 @@
+package dev.pulse.store.redis;
+
+import dev.pulse.config.PulseSettings;
+import dev.pulse.config.StoreSettings;
+import dev.pulse.connection.control.Clock;
+import dev.pulse.monitoring.control.StoreStats;
+import dev.pulse.presence.control.Presence;
+import dev.pulse.presence.control.PresenceListener;
+import dev.pulse.protocol.StoreUnavailableException;
+import dev.pulse.store.Store;
+import dev.pulse.topic.control.TopicStore;
+import dev.pulse.topic.control.Topics;
+import io.lettuce.core.RedisException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Topics and presence in Redis, shared by every node. Connects lazily and keeps retrying in the background (a
+ * Redis that is down at deployment delays nothing), and verifies delivery, not only TCP: a probe goes round
+ * this node's own subscription every half second; when probes stop coming back the subscription is opened
+ * again, and after every (re)subscription the node reads back what it may have missed.
+ */
+public final class RedisStore implements Store {
+
+    private static final Logger LOG = System.getLogger(RedisStore.class.getName());
+    static final long MAINTAIN_MILLIS = 500;
+    /** Probes not back for this long mean the subscription is deaf. */
+    static final long PROBE_TIMEOUT_MILLIS = 3000;
+
+    private final StoreSettings settings;
+    private final Clock clock;
+    private final StoreStats stats;
+    private final ScheduledExecutorService scheduler;
+    private final RedisLink link;
+    private final RedisTopicStore topics;
+    private final RedisPresence presence;
+    private final NodeLiveness nodes;
+    private final Bus bus;
+    private final AtomicLong probesSent = new AtomicLong();
+    private volatile long probeBackAt;
+    private volatile long connectedAt;
+    private volatile boolean available;
+    private volatile boolean everConnected;
+    private volatile Topics target;
+    private ScheduledFuture<?> maintenance;
+
+    public RedisStore(PulseSettings pulse, StoreSettings settings, PresenceListener listener, Clock clock,
+            StoreStats stats, ScheduledExecutorService scheduler) {
+        this.settings = settings;
+        this.clock = clock;
+        this.stats = stats;
+        this.scheduler = scheduler;
+        this.link = new RedisLink(settings);
+        this.topics = new RedisTopicStore(link, pulse.historySize(), pulse.historyTtl());
+        this.presence = new RedisPresence(link, settings.nodeId(), pulse.presenceGrace());
+        this.nodes = new NodeLiveness(link, presence, settings.nodeId(), settings.nodeTimeout(), pulse.presenceGrace());
+        this.bus = new Bus(settings.nodeId(), new SerialLanes(8, scheduler), listener, stats, clock::millis,
+                n -> probeBackAt = clock.millis(), this::resubscribed);
+    }
+
+    @Override
+    public TopicStore topics() {
+        return topics;
+    }
+
+    @Override
+    public Presence presence() {
+        return presence;
+    }
+
+    @Override
+    public synchronized void start(Topics delivery) {
+        this.target = delivery;
+        bus.deliverTo(delivery);
+        maintenance = scheduler.scheduleWithFixedDelay(this::maintain, 0, MAINTAIN_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public boolean available() {
+        return available;
+    }
+
+    private void maintain() {
+        long now = clock.millis();
+        try {
+            if (!link.connected()) {
+                link.connect(bus);
+                connectedAt = now;
+                if (!everConnected) {
+                    everConnected = true;
+                    nodes.forgetEarlierLife(now); // sessions a previous run under this node id left behind
+                }
+            }
+            long n = probesSent.incrementAndGet();
+            link.call(r -> r.publish(Keys.CHANNEL, "p|" + settings.nodeId() + "|" + n));
+            nodes.beat(now);
+            boolean deaf = now - Math.max(probeBackAt, connectedAt) > PROBE_TIMEOUT_MILLIS;
+            if (deaf) {
+                stats.probeFailures.increment();
+                link.resetSubscription(); // the next round subscribes again, then catches up
+            }
+            changed(!deaf, deaf ? "the subscription stopped delivering; subscribing again" : null);
+        } catch (StoreUnavailableException | RedisException e) {
+            stats.errors.increment();
+            changed(false, e.getMessage());
+        } catch (RuntimeException e) {
+            stats.errors.increment();
+            changed(false, String.valueOf(e));
+        }
+    }
+
+    private void changed(boolean nowAvailable, String why) {
+        if (nowAvailable == available) {
+            return;
+        }
+        available = nowAvailable;
+        if (nowAvailable) {
+            LOG.log(Level.INFO, () -> "Redis store available again (node " + settings.nodeId() + ")");
+            catchUp();
+        } else {
+            LOG.log(Level.WARNING, () -> "Redis store unavailable (node " + settings.nodeId() + "): " + why);
+        }
+    }
+
+    private void resubscribed() {
+        stats.resubscribed.increment();
+        probeBackAt = clock.millis();
+        scheduler.execute(this::catchUp);
+    }
+
+    private void catchUp() {
+        Topics delivery = target;
+        if (delivery != null) {
+            delivery.catchUp();
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (maintenance != null) {
+            maintenance.cancel(false);
+        }
+        try {
+            if (link.connected()) {
+                nodes.leave(clock.millis());
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.DEBUG, () -> "Could not deregister node " + settings.nodeId() + ": " + e);
+        } finally {
+            link.close();
+        }
+    }
+}
