@@ -36,6 +36,7 @@ public class PulseMetrics {
         counter("pulse_pongs_received_total", stats.pongsReceived);
         counter("pulse_messages_in_total", stats.messagesIn);
         counter("pulse_messages_out_total", stats.messagesOut);
+        counter("pulse_gaps_sent_total", stats.gapsSent);
         counter("pulse_heartbeat_ticks_skipped_total", stats.ticksSkipped);
         counter("pulse_heartbeat_ticks_total", stats.ticks);
         metrics.gauge("pulse_heartbeat_last_tick_ms", stats, Stats::lastTickMillis);

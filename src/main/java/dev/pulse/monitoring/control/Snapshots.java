@@ -78,6 +78,7 @@ public final class Snapshots {
                         .add("windowMs", registry.settings().rttWindow()))
                 .add("messagesIn", stats.messagesIn.sum())
                 .add("messagesOut", stats.messagesOut.sum())
+                .add("gapsSent", stats.gapsSent.sum())
                 .add("errors", errors)
                 .add("heartbeat", Wire.object()
                         .add("interval", registry.settings().heartbeatInterval())

@@ -14,6 +14,8 @@ public final class Stats {
     public final LongAdder pongsReceived = new LongAdder();
     public final LongAdder messagesIn = new LongAdder();
     public final LongAdder messagesOut = new LongAdder();
+    /** Gaps sent to subscribers: seqs they asked for or missed that nobody can replay. */
+    public final LongAdder gapsSent = new LongAdder();
     public final LongAdder ticks = new LongAdder();
     public final LongAdder ticksSkipped = new LongAdder();
     public final LongAdder opened = new LongAdder();
@@ -64,7 +66,7 @@ public final class Stats {
     }
 
     public void clear() {
-        for (LongAdder a : new LongAdder[] {pingsSent, probesSent, pongsReceived, messagesIn, messagesOut, ticks, ticksSkipped,
+        for (LongAdder a : new LongAdder[] {pingsSent, probesSent, pongsReceived, messagesIn, messagesOut, gapsSent, ticks, ticksSkipped,
                 opened}) {
             a.reset();
         }

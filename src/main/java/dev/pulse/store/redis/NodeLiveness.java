@@ -31,12 +31,14 @@ final class NodeLiveness {
         this.grace = grace;
     }
 
-    void beat(long now) {
+    /** Renews this node's entry; true if the entry had gone (others took this node for dead meanwhile). */
+    boolean beat(long now) {
         if (now - lastBeat < Math.min(BEAT_MILLIS, timeout / 4)) {
-            return;
+            return false;
         }
+        boolean first = lastBeat == 0;
         lastBeat = now;
-        link.call(r -> r.zadd(Keys.NODES, (double) now, node));
+        boolean added = link.call(r -> r.zadd(Keys.NODES, (double) now, node)) == 1;
         List<ScoredValue<String>> dead = link.call(r -> r.zrangebyscoreWithScores(Keys.NODES,
                 Range.create(Double.NEGATIVE_INFINITY, (double) (now - timeout))));
         for (ScoredValue<String> d : dead) {
@@ -48,6 +50,7 @@ final class NodeLiveness {
                 presence.nodeGone(d.getValue(), leaveAt);
             }
         }
+        return added && !first;
     }
 
     /** A node restarted under the same id: whatever its earlier run left listed goes, after the grace period. */

@@ -97,7 +97,11 @@ public final class RedisStore implements Store {
             }
             long n = probesSent.incrementAndGet();
             link.call(r -> r.publish(Keys.CHANNEL, "p|" + settings.nodeId() + "|" + n));
-            nodes.beat(now);
+            if (nodes.beat(now) && target != null) {
+                LOG.log(Level.WARNING, () -> "Node " + settings.nodeId() + " was taken for dead (a pause over "
+                        + settings.nodeTimeout() + " ms?): listing its sessions in presence again");
+                target.reannounce();
+            }
             boolean deaf = now - Math.max(probeBackAt, connectedAt) > PROBE_TIMEOUT_MILLIS;
             if (deaf) {
                 stats.probeFailures.increment();

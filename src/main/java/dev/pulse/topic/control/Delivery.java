@@ -26,6 +26,12 @@ public final class Delivery {
         }
     }
 
+    /** A gap: the subscriber learns which seqs it will never get, counted for /api/stats. */
+    public void gap(Connection connection, String wire) {
+        registry.stats().gapsSent.increment();
+        registry.send(connection, wire);
+    }
+
     public void send(Connection connection, String wire) {
         registry.send(connection, wire);
     }

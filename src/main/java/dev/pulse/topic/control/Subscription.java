@@ -70,19 +70,21 @@ final class Subscription {
     }
 
     /** Sends the subscribe's answer, its gap and replay, then whatever arrived meanwhile that is newer. */
-    synchronized void replayed(Replay replay, String answer, Delivery out) {
+    synchronized void replayed(Replay replay, boolean resumed, String answer, Delivery out) {
         out.send(connection, answer);
         if (replay.gap() != null) {
             Gap gap = replay.gap();
-            out.send(connection, Wire.gap(topic, gap.from(), gap.to(), gap.reason()));
+            out.gap(connection, Wire.gap(topic, gap.from(), gap.to(), gap.reason()));
         }
         long lastSent = replay.lastSeq();
         for (Sequenced message : replay.messages()) {
             out.replayed(connection, message);
             lastSent = Math.max(lastSent, message.seq());
         }
+        if (resumed || last < 0 || !replay.epoch().equals(epoch)) {
+            last = lastSent;
+        } // else a repeated subscribe without since: what was in flight to this live subscription is still owed
         epoch = replay.epoch();
-        last = lastSent;
         flush(out);
     }
 
@@ -102,12 +104,12 @@ final class Subscription {
 
     private void forward(Sequenced message, Delivery out) {
         if (epoch != null && !epoch.equals(message.epoch())) {
-            out.send(connection, Wire.gap(topic, null, null, Gap.RESET)); // the store lost the topic's data
+            out.gap(connection, Wire.gap(topic, null, null, Gap.RESET)); // the store lost the topic's data
             last = -1;
         } else if (last >= 0 && message.seq() <= last) {
             return;
         } else if (last >= 0 && message.seq() > last + 1) {
-            out.send(connection, Wire.gap(topic, last + 1, message.seq() - 1, Gap.EXPIRED)); // never silently
+            out.gap(connection, Wire.gap(topic, last + 1, message.seq() - 1, Gap.EXPIRED)); // never silently
         }
         epoch = message.epoch();
         last = message.seq();

@@ -109,7 +109,7 @@ public final class Topics implements SessionRegistry.Listener {
                 feeds.seed(topic, replay.epoch(), replay.lastSeq());
             }
             JsonArray members = subscription.presence() ? membersJson(topic) : null;
-            subscription.replayed(replay, Wire.subscribed(topic, replay.epoch(), replay.lastSeq(), members), out);
+            subscription.replayed(replay, since != null, Wire.subscribed(topic, replay.epoch(), replay.lastSeq(), members), out);
         } catch (StoreUnavailableException e) {
             subscription.abandon(out);
             if (created[0]) {
@@ -157,6 +157,22 @@ public final class Topics implements SessionRegistry.Listener {
     /** After the store's announcements may have been missed: delivers what was published meanwhile. */
     public void catchUp() {
         feeds.catchUp(m -> fanOut.deliver(subscribers.of(m.topic()), m));
+    }
+
+    /**
+     * Lists every local session in the store's presence again: the store had counted this node dead (a pause
+     * longer than the node timeout) and removed them, though they are still here.
+     */
+    public void reannounce() {
+        long now = clock.millis();
+        for (String topic : subscribers.topics()) {
+            for (Subscription subscription : subscribers.live(topic)) {
+                Connection connection = subscription.connection();
+                if (connection.user() != null && !connection.isGone()) {
+                    presence.add(topic, connection.user(), connection.id(), now);
+                }
+            }
+        }
     }
 
     public List<Member> members(String topic) {
