@@ -4,6 +4,7 @@ import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.identity.control.Tokens;
 import dev.pulse.protocol.ErrorCode;
+import dev.pulse.protocol.UserNames;
 import jakarta.websocket.HandshakeResponse;
 import jakarta.websocket.Session;
 import jakarta.websocket.server.HandshakeRequest;
@@ -68,7 +69,7 @@ public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
             }
         } else if (settings.identityQueryParam()) {
             List<String> users = request.getParameterMap().get("user");
-            if (users != null && !users.isEmpty() && Identity.USER.matcher(users.get(0)).matches()) {
+            if (users != null && !users.isEmpty() && UserNames.valid(users.get(0))) {
                 properties.put(USER, users.get(0));
             }
         }

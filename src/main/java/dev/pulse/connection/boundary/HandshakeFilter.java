@@ -3,6 +3,7 @@ package dev.pulse.connection.boundary;
 import dev.pulse.config.TrustedProxies;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.protocol.ErrorCode;
+import dev.pulse.protocol.UserNames;
 import jakarta.inject.Inject;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -39,7 +40,7 @@ public class HandshakeFilter extends HttpFilter {
             throws IOException, ServletException {
         String user = request.getParameter("user");
         if (registry.settings().identityQueryParam() && user != null && !user.isEmpty()
-                && !Identity.USER.matcher(user).matches()) {
+                && !UserNames.valid(user)) {
             response.setStatus(HttpServletResponse.SC_BAD_REQUEST);
             response.setContentType("application/json");
             registry.errors().record(null, ErrorCode.BAD_REQUEST, "invalid user parameter");

@@ -2,15 +2,12 @@ package dev.pulse.connection.boundary;
 
 import jakarta.websocket.Session;
 import java.security.Principal;
-import java.util.regex.Pattern;
 
 /**
  * Who a session belongs to: the handshake's authenticated principal, else the user of a valid token, else
  * (when enabled, for development) the {@code user} query parameter; otherwise anonymous (null).
  */
 final class Identity {
-
-    static final Pattern USER = Pattern.compile("[A-Za-z0-9._@-]{1,64}");
 
     private Identity() {
     }

@@ -5,6 +5,7 @@ import jakarta.inject.Inject;
 import dev.pulse.identity.control.Tokens;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.HttpBodies;
+import dev.pulse.protocol.UserNames;
 import dev.pulse.protocol.Wire;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
@@ -44,8 +45,8 @@ public class TokensResource {
     private Response mint(SessionRegistry registry, JsonObject request) {
         var guard = registry.settings().guard();
         if (request == null || !(request.get("user") instanceof JsonString user)
-                || !user.getString().matches("[A-Za-z0-9._@-]{1,64}")) {
-            return error(registry, 400, ErrorCode.BAD_REQUEST, "\"user\" must be 1-64 characters of [A-Za-z0-9._@-]");
+                || !UserNames.valid(user.getString())) {
+            return error(registry, 400, ErrorCode.BAD_REQUEST, "\"user\" must be " + UserNames.RULE);
         }
         long ttl = guard.tokenTtl();
         if (request.containsKey("ttl")) {

@@ -1,5 +1,6 @@
 package dev.pulse.identity.control;
 
+import dev.pulse.protocol.UserNames;
 import dev.pulse.protocol.Wire;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
@@ -10,7 +11,6 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.regex.Pattern;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -31,7 +31,6 @@ public final class Tokens {
 
     public static final String EXPIRED = "token expired";
     public static final String INVALID = "invalid token";
-    private static final Pattern USER = Pattern.compile("[A-Za-z0-9._@-]{1,64}");
     private static final String HEADER = b64("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8));
     private static final byte[] RANDOM_SECRET = new SecureRandom().generateSeed(32);
 
@@ -43,7 +42,7 @@ public final class Tokens {
     }
 
     public String mint(String user, long expiresAtMillis) {
-        if (!USER.matcher(user).matches()) {
+        if (!UserNames.valid(user)) {
             throw new IllegalArgumentException("user must be 1-64 characters of [A-Za-z0-9._@-]");
         }
         String payload = Wire.object().add("sub", user).add("exp", Math.floorDiv(expiresAtMillis, 1000L))
@@ -74,7 +73,7 @@ public final class Tokens {
         }
         JsonValue sub = claims.get("sub");
         JsonValue exp = claims.get("exp");
-        if (!(sub instanceof JsonString s) || !USER.matcher(s.getString()).matches() || !(exp instanceof JsonNumber n)) {
+        if (!(sub instanceof JsonString s) || !UserNames.valid(s.getString()) || !(exp instanceof JsonNumber n)) {
             return failed(INVALID);
         }
         long expiresAt = n.longValue() * 1000;

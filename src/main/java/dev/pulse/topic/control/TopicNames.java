@@ -1,5 +1,6 @@
 package dev.pulse.topic.control;
 
+import dev.pulse.protocol.UserNames;
 import java.util.regex.Pattern;
 
 /** The contract's rules for topic names and the topics reserved to the server. */
@@ -8,7 +9,6 @@ public final class TopicNames {
     public static final String BROADCAST = "broadcast";
     public static final String USER_PREFIX = "user:";
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9:._@-]{1,200}");
-    private static final Pattern USER = Pattern.compile("[A-Za-z0-9._@-]{1,64}");
 
     private TopicNames() {
     }
@@ -18,7 +18,7 @@ public final class TopicNames {
     }
 
     public static boolean validUser(String user) {
-        return user != null && USER.matcher(user).matches();
+        return UserNames.valid(user);
     }
 
     public static String userTopic(String user) {
