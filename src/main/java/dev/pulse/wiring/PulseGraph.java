@@ -9,7 +9,7 @@ import dev.pulse.connection.control.InboundDispatcher;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.heartbeat.control.Heartbeat;
 import dev.pulse.heartbeat.control.Pacer;
-import dev.pulse.monitoring.control.HealthStatus;
+import dev.pulse.monitoring.boundary.HealthStatus;
 import dev.pulse.monitoring.control.Stats;
 import dev.pulse.monitoring.control.StoreStats;
 import dev.pulse.presence.control.PresenceListener;

@@ -2,7 +2,6 @@ package dev.pulse.monitoring.boundary;
 
 import dev.pulse.connection.control.SessionRegistry;
 import jakarta.inject.Inject;
-import dev.pulse.monitoring.control.HealthStatus;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import org.eclipse.microprofile.health.HealthCheck;

@@ -1,7 +1,6 @@
 package dev.pulse.monitoring.boundary;
 
 import jakarta.inject.Inject;
-import dev.pulse.monitoring.control.HealthStatus;
 import jakarta.servlet.annotation.WebServlet;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;

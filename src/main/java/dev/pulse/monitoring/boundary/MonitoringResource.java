@@ -1,7 +1,6 @@
 package dev.pulse.monitoring.boundary;
 
 import jakarta.inject.Inject;
-import dev.pulse.monitoring.control.Snapshots;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
 import jakarta.ws.rs.GET;

@@ -1,8 +1,11 @@
-package dev.pulse.monitoring.control;
+package dev.pulse.monitoring.boundary;
 
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.connection.entity.EvictionReason;
+import dev.pulse.monitoring.control.RttWindow;
+import dev.pulse.monitoring.control.Stats;
+import dev.pulse.monitoring.control.StoreStats;
 import dev.pulse.protocol.Wire;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonArrayBuilder;

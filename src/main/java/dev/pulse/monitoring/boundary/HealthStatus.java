@@ -1,4 +1,4 @@
-package dev.pulse.monitoring.control;
+package dev.pulse.monitoring.boundary;
 
 import dev.pulse.connection.control.SessionRegistry;
 import java.util.function.BooleanSupplier;
