@@ -14,7 +14,7 @@ import java.util.List;
 final class NodeLiveness {
 
     private static final Logger LOG = System.getLogger(NodeLiveness.class.getName());
-    static final long BEAT_MILLIS = 1000;
+    static final long BEAT_MILLIS = 500; // with the detecting node's own beat, bounds how late a death is noticed
 
     private final RedisLink link;
     private final RedisPresence presence;

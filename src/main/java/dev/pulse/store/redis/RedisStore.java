@@ -21,13 +21,13 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Topics and presence in Redis, shared by every node. Connects lazily and keeps retrying in the background (a
  * Redis that is down at deployment delays nothing), and verifies delivery, not only TCP: a probe goes round
- * this node's own subscription every half second; when probes stop coming back the subscription is opened
+ * this node's own subscription four times a second; when probes stop coming back the subscription is opened
  * again, and after every (re)subscription the node reads back what it may have missed.
  */
 public final class RedisStore implements Store {
 
     private static final Logger LOG = System.getLogger(RedisStore.class.getName());
-    static final long MAINTAIN_MILLIS = 500;
+    static final long MAINTAIN_MILLIS = 250;
     /** Probes not back for this long mean the subscription is deaf. */
     static final long PROBE_TIMEOUT_MILLIS = 3000;
 
@@ -100,7 +100,7 @@ public final class RedisStore implements Store {
             if (nodes.beat(now) && target != null) {
                 LOG.log(Level.WARNING, () -> "Node " + settings.nodeId() + " was taken for dead (a pause over "
                         + settings.nodeTimeout() + " ms?): listing its sessions in presence again");
-                target.reannounce();
+                reannounce(target);
             }
             boolean deaf = now - Math.max(probeBackAt, connectedAt) > PROBE_TIMEOUT_MILLIS;
             if (deaf) {
@@ -123,10 +123,22 @@ public final class RedisStore implements Store {
         }
         available = nowAvailable;
         if (nowAvailable) {
-            LOG.log(Level.INFO, () -> "Redis store available again (node " + settings.nodeId() + ")");
+            LOG.log(Level.INFO, () -> "Redis store available (node " + settings.nodeId() + ")");
             catchUp();
+            Topics delivery = target;
+            if (delivery != null) { // sessions that came or went while it was not (or a Redis that lost its data)
+                scheduler.execute(() -> reannounce(delivery));
+            }
         } else {
             LOG.log(Level.WARNING, () -> "Redis store unavailable (node " + settings.nodeId() + "): " + why);
+        }
+    }
+
+    private void reannounce(Topics delivery) {
+        try {
+            delivery.reannounce();
+        } catch (RuntimeException e) {
+            LOG.log(Level.DEBUG, () -> "Presence not restored yet: " + e);
         }
     }
 
