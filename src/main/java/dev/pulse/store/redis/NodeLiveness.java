@@ -53,8 +53,8 @@ final class NodeLiveness {
         return added && !first;
     }
 
-    /** A node restarted under the same id: whatever its earlier run left listed goes, after the grace period. */
-    void forgetEarlierLife(long now) {
+    /** Whatever the store lists of this node's sessions goes; its users leave after the grace period unless relisted. */
+    void forgetSessions(long now) {
         presence.nodeGone(node, now + grace);
     }
 

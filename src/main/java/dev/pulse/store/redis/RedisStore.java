@@ -44,7 +44,6 @@ public final class RedisStore implements Store {
     private volatile long probeBackAt;
     private volatile long connectedAt;
     private volatile boolean available;
-    private volatile boolean everConnected;
     private volatile Topics target;
     private ScheduledFuture<?> maintenance;
 
@@ -90,17 +89,13 @@ public final class RedisStore implements Store {
             if (!link.connected()) {
                 link.connect(bus);
                 connectedAt = now;
-                if (!everConnected) {
-                    everConnected = true;
-                    nodes.forgetEarlierLife(now); // sessions a previous run under this node id left behind
-                }
             }
             long n = probesSent.incrementAndGet();
             link.call(r -> r.publish(Keys.CHANNEL, "p|" + settings.nodeId() + "|" + n));
-            if (nodes.beat(now) && target != null) {
+            if (nodes.beat(now)) {
                 LOG.log(Level.WARNING, () -> "Node " + settings.nodeId() + " was taken for dead (a pause over "
                         + settings.nodeTimeout() + " ms?): listing its sessions in presence again");
-                reannounce(target);
+                scheduler.execute(this::relist);
             }
             boolean deaf = now - Math.max(probeBackAt, connectedAt) > PROBE_TIMEOUT_MILLIS;
             if (deaf) {
@@ -125,20 +120,26 @@ public final class RedisStore implements Store {
         if (nowAvailable) {
             LOG.log(Level.INFO, () -> "Redis store available (node " + settings.nodeId() + ")");
             catchUp();
-            Topics delivery = target;
-            if (delivery != null) { // sessions that came or went while it was not (or a Redis that lost its data)
-                scheduler.execute(() -> reannounce(delivery));
-            }
+            scheduler.execute(this::relist);
         } else {
             LOG.log(Level.WARNING, () -> "Redis store unavailable (node " + settings.nodeId() + "): " + why);
         }
     }
 
-    private void reannounce(Topics delivery) {
+    /**
+     * Makes the store's presence match this node's sessions: whatever it lists of this node goes (into the grace
+     * period), then every local session is listed again, which cancels those leaves. Covers sessions that came
+     * or went while the store was unavailable, a Redis that lost its data, and an earlier run under this id.
+     */
+    private void relist() {
+        Topics delivery = target;
         try {
-            delivery.reannounce();
+            nodes.forgetSessions(clock.millis());
+            if (delivery != null) {
+                delivery.reannounce();
+            }
         } catch (RuntimeException e) {
-            LOG.log(Level.DEBUG, () -> "Presence not restored yet: " + e);
+            LOG.log(Level.DEBUG, () -> "Presence not relisted yet: " + e);
         }
     }
 
