@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Deploys target/pulse.war to a WildFly 39 installation at context root / and starts it with standalone.xml
 # (it has ejb3, websockets and MicroProfile Config; standalone-microprofile.xml lacks ejb3).
-# Usage: JBOSS_HOME=/opt/wildfly server-config/wildfly/deploy.sh
+# Usage: JBOSS_HOME=/opt/wildfly server-config/wildfly/deploy.sh [standalone.sh options, e.g. -P node.properties -Dpulse.node.id=node-a]
 # For many connections also set JAVA_OPTS (bench/README.md), e.g. "-Xmx2g -XX:+UseSerialGC -Xmn64m -Xss512k".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,4 +13,4 @@ if [ "${PULSE_WILDFLY_TUNING:-true}" = true ]; then
 fi
 # ROOT.war takes the context root / (checked on 39.0.1: it wins over WildFly's welcome content).
 exec "$JBOSS_HOME/bin/standalone.sh" -c standalone.xml \
-  -Djboss.bind.address="${PULSE_BIND:-127.0.0.1}" -Djboss.http.port="${PULSE_PORT:-8080}"
+  -Djboss.bind.address="${PULSE_BIND:-127.0.0.1}" -Djboss.http.port="${PULSE_PORT:-8080}" "$@"
