@@ -78,7 +78,9 @@ function showState(detail) {
     renderBadgeExtra();
     const parts = [state, why(detail)];
     if (state === 'reconnecting') {
-        parts.push(detail.retryAt === null ? `attempt ${detail.attempt}` : `next try at ${new Date(detail.retryAt).toLocaleTimeString()}`);
+        parts.push(`next try at ${new Date(detail.retryAt ?? Date.now()).toLocaleTimeString()}`);
+    } else if (state === 'connecting' && detail.attempt > 0) {
+        parts.push(`attempt ${detail.attempt + 1}`);
     }
     text('state-detail', parts.filter(Boolean).join(' — '));
     if (state !== 'open') {
@@ -102,9 +104,11 @@ function renderBadgeExtra() {
     if (state === 'open' && lastRtt !== null) {
         extra = `${ms(lastRtt)} ms`;
     } else if (state === 'reconnecting') {
-        extra = retryAt === null ? 'connecting…' : `retry in ${Math.max(0, (retryAt - Date.now()) / 1000).toFixed(1)} s`;
+        extra = `retry in ${Math.max(0, ((retryAt ?? Date.now()) - Date.now()) / 1000).toFixed(1)} s`;
     } else if (state === 'offline') {
         extra = 'waiting for the network';
+    } else if (state === 'paused') {
+        extra = 'page hidden';
     } else if (state === 'closed' && current.code !== null) {
         extra = String(current.code);
     }

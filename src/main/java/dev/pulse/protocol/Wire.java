@@ -117,10 +117,13 @@ public final class Wire {
                 .build().toString();
     }
 
-    public static String presence(String topic, JsonArray members) {
-        return BUILDERS.createObjectBuilder()
-                .add("type", "presence").add("topic", topic).add("members", members)
-                .build().toString();
+    /** The answer to a presence question; {@code id} (the question's, echoed so clients can match) only when it had one. */
+    public static String presence(String topic, JsonArray members, String id) {
+        JsonObjectBuilder b = BUILDERS.createObjectBuilder().add("type", "presence");
+        if (id != null) {
+            b.add("id", id);
+        }
+        return b.add("topic", topic).add("members", members).build().toString();
     }
 
     public static JsonValue nullable(String value) {

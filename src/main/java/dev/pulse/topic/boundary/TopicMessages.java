@@ -107,11 +107,12 @@ public final class TopicMessages {
 
     void presence(Connection connection, JsonObject message) {
         String topic = topic(message);
+        String id = optionalString(message, "id");
         if (!TopicNames.maySubscribe(topic, connection.user())) {
             throw new Rejection(ErrorCode.FORBIDDEN, "the presence of " + topic + " is private");
         }
         try {
-            registry.send(connection, Wire.presence(topic, topics.membersJson(topic)));
+            registry.send(connection, Wire.presence(topic, topics.membersJson(topic), id));
         } catch (StoreUnavailableException e) {
             throw new Rejection(ErrorCode.UNAVAILABLE, "the store is unavailable; ask again later");
         }

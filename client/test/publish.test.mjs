@@ -1,14 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { environment, loadPulse, record } from './fakes.mjs';
+import { environment, flush, loadPulse, record } from './fakes.mjs';
 
 const { Pulse, PulseError } = await loadPulse();
 const HB = { interval: 1000, timeout: 2000 };
 
-function connected(extra = {}) {
+async function connected(extra = {}) {
     const env = environment();
     const pulse = Pulse.connect('ws://h/ws', { ...env.options, ...extra });
     const seen = record(pulse, ['state', 'error']);
+    await flush(); // the events of connect()'s task are delivered at its end
     const ws = env.WebSocket.last;
     ws.accept(HB);
     const keepAlive = async (ms) => {
@@ -21,7 +22,7 @@ function connected(extra = {}) {
 }
 
 test('publish resolves with the ack that carries its id', async () => {
-    const { pulse, ws } = connected();
+    const { pulse, ws } = await connected();
     const first = pulse.publish('room:a', { text: 'one' });
     const second = pulse.publish('room:a', 'two');
     const [p1, p2] = ws.sentOf('publish');
@@ -35,7 +36,7 @@ test('publish resolves with the ack that carries its id', async () => {
 });
 
 test('publish rejects with the server error whose ref is its id, and only that one', async () => {
-    const { pulse, ws, seen } = connected();
+    const { pulse, ws, seen } = await connected();
     const refused = pulse.publish('broadcast', 1);
     const fine = pulse.publish('room:a', 2);
     const [bad, good] = ws.sentOf('publish');
@@ -48,7 +49,7 @@ test('publish rejects with the server error whose ref is its id, and only that o
 });
 
 test('publish rejects on timeout', async () => {
-    const { pulse, keepAlive } = connected({ requestTimeout: 3000 });
+    const { pulse, keepAlive } = await connected({ requestTimeout: 3000 });
     const pending = pulse.publish('room:a', 1);
     let settled = false;
     pending.catch(() => {}).finally(() => (settled = true));
@@ -60,7 +61,7 @@ test('publish rejects on timeout', async () => {
 });
 
 test('publish rejects when the socket ends before the ack, and at once when not connected', async () => {
-    const { pulse, ws, env, seen } = connected();
+    const { pulse, ws, env, seen } = await connected();
     const pending = pulse.publish('room:a', 1);
     ws.serverClose(1006);
     await assert.rejects(pending, { code: 'connection_lost' });
@@ -71,7 +72,7 @@ test('publish rejects when the socket ends before the ack, and at once when not 
 });
 
 test('close() rejects what is pending and stops for good', async () => {
-    const { pulse, env, seen } = connected();
+    const { pulse, env, seen } = await connected();
     const pending = pulse.publish('room:a', 1);
     const presence = pulse.presence('room:a');
     pulse.close();
@@ -84,5 +85,5 @@ test('close() rejects what is pending and stops for good', async () => {
     await env.clock.advance(120_000);
     assert.equal(env.WebSocket.instances.length, 1, 'no socket after close()');
     assert.equal(env.clock.pending, 0, 'no timer left');
-    assert.deepEqual(seen.state.at(-1), { state: 'closed', code: 1000, reason: 'closed by client', delay: null, retryAt: null, attempt: 0 });
+    assert.deepEqual(seen.state.at(-1), { state: 'closed', previous: 'open', code: 1000, reason: 'closed by client', delay: null, retryAt: null, attempt: 0 });
 });

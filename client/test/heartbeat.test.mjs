@@ -1,21 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLOSING, OPEN, environment, loadPulse, record } from './fakes.mjs';
+import { CLOSING, OPEN, environment, flush, loadPulse, record } from './fakes.mjs';
 
 const { Pulse } = await loadPulse();
 const HB = { interval: 1000, timeout: 2000 }; // the ITs' settings: dead after 3 s of silence
 
-function connected() {
+async function connected() {
     const env = environment();
     const pulse = Pulse.connect('ws://h/ws', env.options);
     const seen = record(pulse, ['state', 'rtt', 'message']);
+    await flush(); // the events of connect()'s task are delivered at its end
     const ws = env.WebSocket.last;
     ws.accept(HB);
     return { env, pulse, seen, ws };
 }
 
 test('pings every interval and reports the round trip', async () => {
-    const { env, pulse, seen, ws } = connected();
+    const { env, pulse, seen, ws } = await connected();
     assert.equal(ws.sentOf('ping').length, 1, 'a ping right after the welcome');
     env.clock.now += 7;
     ws.answerPings();
@@ -30,7 +31,7 @@ test('pings every interval and reports the round trip', async () => {
 });
 
 test('silence beyond interval + timeout with timers on time: dead, dropped, reconnecting', async () => {
-    const { env, pulse, seen, ws } = connected();
+    const { env, pulse, seen, ws } = await connected();
     await env.clock.advance(3000); // pings go out, nothing comes back
     assert.equal(ws.readyState, OPEN, 'not before interval + timeout');
     await env.clock.advance(300); // one tick (250 ms) later at most
@@ -43,7 +44,7 @@ test('silence beyond interval + timeout with timers on time: dead, dropped, reco
 });
 
 test('throttled timers: a tick 60 s late while messages kept arriving is no timeout', async () => {
-    const { env, pulse, seen, ws } = connected();
+    const { env, pulse, seen, ws } = await connected();
     // a background tab: the timers sleep, the socket's events do not
     for (let s = 1; s <= 60; s++) {
         env.clock.jump(1000);
@@ -63,7 +64,7 @@ test('throttled timers: a tick 60 s late while messages kept arriving is no time
 });
 
 test('throttled timers: a tick 60 s late after silence probes instead of condemning, and the answer keeps the socket', async () => {
-    const { env, pulse, ws } = connected();
+    const { env, pulse, ws } = await connected();
     env.clock.jump(60_000); // no frame arrived: the server's Pings are invisible to JS, our pings were not sent
     await env.clock.runOverdue();
     const probe = ws.sentOf('ping').at(-1);
@@ -78,7 +79,7 @@ test('throttled timers: a tick 60 s late after silence probes instead of condemn
 });
 
 test('a late tick whose probe gets no answer is dead within the probe timeout', async () => {
-    const { env, pulse, seen, ws } = connected();
+    const { env, pulse, seen, ws } = await connected();
     env.clock.jump(15_000); // JavaScript blocked 15 s, link dead meanwhile
     await env.clock.runOverdue();
     assert.equal(ws.readyState, OPEN, 'not condemned on the late tick itself');
@@ -94,7 +95,7 @@ test('a late tick whose probe gets no answer is dead within the probe timeout', 
 
 test('visibilitychange, resume and focus probe at once', async () => {
     for (const [target, type] of [['document', 'visibilitychange'], ['document', 'resume'], ['window', 'focus'], ['window', 'pageshow']]) {
-        const { env, pulse, ws } = connected();
+        const { env, pulse, ws } = await connected();
         ws.answerPings();
         await env.clock.advance(300);
         const pings = ws.sentOf('ping').length;
@@ -107,7 +108,7 @@ test('visibilitychange, resume and focus probe at once', async () => {
 });
 
 test('a hidden page does not probe on visibilitychange', async () => {
-    const { env, pulse, ws } = connected();
+    const { env, pulse, ws } = await connected();
     const pings = ws.sentOf('ping').length;
     env.document.visibilityState = 'hidden';
     env.document.dispatchEvent(new Event('visibilitychange'));
@@ -130,6 +131,7 @@ test('backoff resets after a connection that stayed healthy, not after one that 
     const env = environment({ random: () => 0.999 });
     const pulse = Pulse.connect('ws://h/ws', env.options);
     const seen = record(pulse, ['state']);
+    await flush();
     for (let i = 0; i < 4; i++) {
         env.WebSocket.last.serverClose(1006);
         await env.clock.advance(seen.state.at(-1).delay);

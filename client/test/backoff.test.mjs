@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { environment, loadPulse, record } from './fakes.mjs';
+import { environment, flush, loadPulse, record } from './fakes.mjs';
 
 const { backoffDelay, retryAfter, socketUrl, DEFAULTS, Pulse } = await loadPulse();
 
@@ -57,10 +57,11 @@ test('the client waits within the bounds after each failure in a row, and never 
     const env = environment({ random: () => draws.shift() ?? 0.999 });
     const pulse = Pulse.connect('ws://h/ws', env.options);
     const seen = record(pulse, ['state']);
+    await flush();
     for (let i = 0; i < 8; i++) {
         env.WebSocket.last.serverClose(1006); // refused
         const { delay } = seen.state.at(-1);
-        const bound = Math.min(15_000, 500 * 2 ** i);
+        const bound = Math.min(DEFAULTS.backoffCap, 500 * 2 ** i);
         assert.ok(delay < bound && delay >= bound * 0.99, `failure ${i + 1}: waited ${delay}, bound ${bound}`);
         const before = env.WebSocket.instances.length;
         await env.clock.advance(delay - 1);

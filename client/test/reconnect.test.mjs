@@ -2,13 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CLOSED, OPEN, environment, flush, loadPulse, record, seeded } from './fakes.mjs';
 
-const { Pulse } = await loadPulse();
+const { Pulse, TRANSITIONS } = await loadPulse();
 const HB = { interval: 1000, timeout: 2000 };
 
 test('1012 retry-after is honoured: no attempt before it, whatever wakes the page', async () => {
     const env = environment({ random: () => 0.5 });
     const pulse = Pulse.connect('ws://h/ws', env.options);
     const seen = record(pulse, ['state']);
+    await flush();
     env.WebSocket.last.accept(HB);
     env.WebSocket.last.serverClose(1012, 'retry-after=4817');
     const state = seen.state.at(-1);
@@ -31,6 +32,7 @@ test('offline pauses attempts and says so; online tries at once', async () => {
     const env = environment({ random: () => 0.9 });
     const pulse = Pulse.connect('ws://h/ws', env.options);
     const seen = record(pulse, ['state']);
+    await flush();
     env.WebSocket.last.serverClose(1006);
     env.window.dispatchEvent(new Event('offline'));
     assert.equal(pulse.state, 'offline');
@@ -77,7 +79,8 @@ test('4001 asks the token function once more and reconnects with the fresh token
     await flush();
     assert.equal(calls, 2, 'asked for a fresh token');
     assert.deepEqual(env.WebSocket.last.protocols, ['pulse.v1', 'bearer.t2']);
-    assert.equal(seen.state.at(-1).state, 'reconnecting');
+    assert.deepEqual(seen.state.slice(-2).map((s) => [s.state, s.code, s.delay]), [['reconnecting', 4001, 0], ['connecting', 4001, null]],
+        'at once, saying why');
     env.WebSocket.last.accept(HB, 'ann'); // the fresh one works
     env.WebSocket.last.serverClose(1006);
     await env.clock.advance(seen.state.at(-1).delay);
@@ -118,7 +121,7 @@ test('a token that arrives after close() or after another attempt opens nothing'
     assert.equal(env.WebSocket.instances.length, 0);
 });
 
-test('never two sockets open or opening, whatever the order of events (random orders, seeded)', async () => {
+test('never two sockets open or opening, and only transitions of the table, whatever the order of events (random orders, seeded)', async () => {
     const actions = [
         (env) => env.WebSocket.last?.accept(HB),
         (env) => env.WebSocket.last?.serverClose(1006),
@@ -132,6 +135,9 @@ test('never two sockets open or opening, whatever the order of events (random or
         (env) => env.window.dispatchEvent(new Event('focus')),
         (env) => env.document.dispatchEvent(new Event('visibilitychange')),
         (env) => env.document.dispatchEvent(new Event('resume')),
+        (env) => env.window.dispatchEvent(new Event('pagehide')),
+        (env) => env.window.dispatchEvent(new Event('pageshow')),
+        (env) => { env.fetch.ready = [true, false, 404, 503][Math.floor(env.rand() * 4)]; },
         (env) => env.clock.advance(Math.floor(env.rand() * 2000)),
         (env) => env.clock.jump(Math.floor(env.rand() * 20_000)),
         (env) => env.clock.runOverdue(),
@@ -141,6 +147,12 @@ test('never two sockets open or opening, whatever the order of events (random or
         const rand = seeded(seed);
         const env = { ...environment({ random: rand }), rand };
         const pulse = Pulse.connect('ws://h/ws', { ...env.options, probeTimeout: 200 });
+        let state = 'idle';
+        pulse.on('state', (change) => {
+            assert.equal(change.previous, state, `seed ${seed}: every change reported, from where it was`);
+            assert.ok(Object.values(TRANSITIONS[state]).includes(change.state), `seed ${seed}: ${state} -> ${change.state} is in the table`);
+            state = change.state;
+        });
         for (let i = 0; i < 150; i++) {
             await actions[Math.floor(rand() * actions.length)](env);
             steps++;
@@ -149,7 +161,9 @@ test('never two sockets open or opening, whatever the order of events (random or
             const attached = env.WebSocket.instances.filter((ws) => ws.onmessage !== null && ws.readyState !== CLOSED);
             assert.ok(attached.length <= 1, `seed ${seed} step ${i}: ${attached.length} sockets still listened to`);
         }
-        // whatever happened, it comes back once the network and the server behave
+        // whatever happened, it comes back once the page is shown and the network and the server behave
+        env.fetch.ready = true;
+        env.window.dispatchEvent(new Event('pageshow'));
         env.window.dispatchEvent(new Event('online'));
         for (let s = 0; s < 60 && pulse.state !== 'open'; s++) {
             env.WebSocket.live[0]?.accept(HB);
@@ -157,6 +171,7 @@ test('never two sockets open or opening, whatever the order of events (random or
             env.WebSocket.live[0]?.answerPings();
         }
         assert.equal(pulse.state, 'open', `seed ${seed}: open in the end`);
+        assert.equal(state, 'open', `seed ${seed}: the last state event says so`);
         assert.equal(env.WebSocket.live.length, 1);
         pulse.close();
         assert.equal(env.WebSocket.live.length, 0, `seed ${seed}: nothing left after close()`);

@@ -1,16 +1,12 @@
 /**
  * Test doubles for pulse.js in node: a clock whose timers run only when the test moves time, a WebSocket whose
- * "server" side the test drives, and the page's window/document as plain EventTargets.
+ * "server" side the test drives, a fetch for the readiness check, and the page's window/document as plain
+ * EventTargets.
  */
-import { readFile } from 'node:fs/promises';
 
-/**
- * pulse.js is a browser ES module in a folder without a package.json, which node would read as CommonJS; import
- * its unchanged text as a module instead.
- */
+/** The client, as the package exports it. */
 export async function loadPulse() {
-    const source = await readFile(new URL('../../../webapp/js/pulse.js', import.meta.url), 'utf8');
-    return import(`data:text/javascript;base64,${Buffer.from(source).toString('base64')}`);
+    return import('../src/pulse.js');
 }
 
 /** Lets promise callbacks (a token function, a publish settling) run. */
@@ -199,10 +195,31 @@ export function seeded(seed) {
     };
 }
 
-/** Everything a Pulse needs from the page, fake: clock, WebSocket, window and document. */
+/**
+ * A fetch for the readiness check: `ready` says what the server answers (true: 200, false: nothing, it is down; a
+ * number: that status), `retryAfter` the Retry-After header of a 503; `calls` counts the checks.
+ */
+export function fakeFetch() {
+    const fetch = async (url, init) => {
+        fetch.calls.push({ url, init });
+        if (fetch.ready === false) {
+            throw new TypeError('fetch failed: ECONNREFUSED');
+        }
+        const status = fetch.ready === true ? 200 : fetch.ready;
+        const headers = new Map(fetch.retryAfter === undefined ? [] : [['retry-after', String(fetch.retryAfter)]]);
+        return { ok: status >= 200 && status < 300, status, headers: { get: (name) => headers.get(name.toLowerCase()) ?? null } };
+    };
+    fetch.ready = true;
+    fetch.retryAfter = undefined;
+    fetch.calls = [];
+    return fetch;
+}
+
+/** Everything a Pulse needs from the page, fake: clock, WebSocket, fetch, window and document. */
 export function environment({ random = () => 0.5 } = {}) {
     const clock = new FakeClock();
     const WebSocket = fakeWebSocketClass();
+    const fetch = fakeFetch();
     const window = new EventTarget();
     const document = new EventTarget();
     document.visibilityState = 'visible';
@@ -214,10 +231,11 @@ export function environment({ random = () => 0.5 } = {}) {
         clearInterval: clock.clearInterval,
         random,
         WebSocket,
+        fetch,
         window,
         document,
     };
-    return { clock, WebSocket, window, document, options };
+    return { clock, WebSocket, fetch, window, document, options };
 }
 
 /** Collects a Pulse's events by name. */

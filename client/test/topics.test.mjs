@@ -6,10 +6,11 @@ const { Pulse } = await loadPulse();
 const HB = { interval: 1000, timeout: 2000 };
 const msg = (topic, seq, epoch = 'E1') => ({ type: 'message', topic, seq, epoch, time: seq, data: { n: seq } });
 
-function setup() {
+async function setup() {
     const env = environment();
     const pulse = Pulse.connect('ws://h/ws', env.options);
     const seen = record(pulse, ['state', 'message', 'gap', 'subscribed', 'join', 'leave', 'error']);
+    await flush(); // the events of connect()'s task are delivered at its end
     return { env, pulse, seen };
 }
 
@@ -22,7 +23,7 @@ async function reconnect(env, seen, user = null) {
 }
 
 test('subscribes once welcomed, then resubscribes every topic with since and epoch after a reconnect', async () => {
-    const { env, pulse, seen } = setup();
+    const { env, pulse, seen } = await setup();
     const answer = pulse.subscribe('room:a', { presence: true });
     pulse.subscribe('room:b');
     const first = env.WebSocket.last;
@@ -56,7 +57,7 @@ test('subscribes once welcomed, then resubscribes every topic with since and epo
 });
 
 test('messages before the first subscribed answer are history: the first resume starts at its seq', async () => {
-    const { env, pulse, seen } = setup();
+    const { env, pulse, seen } = await setup();
     pulse.subscribe('t');
     env.WebSocket.last.accept(HB);
     env.WebSocket.last.deliver({ type: 'subscribed', topic: 't', epoch: 'E1', seq: 41 });
@@ -66,7 +67,7 @@ test('messages before the first subscribed answer are history: the first resume 
 });
 
 test('a reset history is surfaced as a gap and the new epoch is delivered from its start', async () => {
-    const { env, pulse, seen } = setup();
+    const { env, pulse, seen } = await setup();
     pulse.subscribe('room:a');
     env.WebSocket.last.accept(HB);
     env.WebSocket.last.deliver({ type: 'subscribed', topic: 'room:a', epoch: 'E1', seq: 0 });
@@ -88,7 +89,7 @@ test('a reset history is surfaced as a gap and the new epoch is delivered from i
 });
 
 test('an expired gap is surfaced with its range, and what follows it is delivered', async () => {
-    const { env, pulse, seen } = setup();
+    const { env, pulse, seen } = await setup();
     pulse.subscribe('t');
     env.WebSocket.last.accept(HB);
     env.WebSocket.last.deliver({ type: 'subscribed', topic: 't', epoch: 'E1', seq: 10 });
@@ -103,7 +104,7 @@ test('an expired gap is surfaced with its range, and what follows it is delivere
 });
 
 test('broadcast and the own user topic are resumed too, though the server subscribes to them by itself', async () => {
-    const { env, pulse, seen } = setup();
+    const { env, pulse, seen } = await setup();
     env.WebSocket.last.accept(HB, 'ann');
     env.WebSocket.last.deliver(msg('broadcast', 4, 'B'));
     env.WebSocket.last.deliver(msg('user:ann', 2, 'U'));
@@ -117,7 +118,7 @@ test('broadcast and the own user topic are resumed too, though the server subscr
 });
 
 test('unsubscribe: no more messages, no resubscribe', async () => {
-    const { env, pulse, seen } = setup();
+    const { env, pulse, seen } = await setup();
     pulse.subscribe('t');
     env.WebSocket.last.accept(HB);
     env.WebSocket.last.deliver({ type: 'subscribed', topic: 't', epoch: 'E', seq: 0 });
@@ -132,7 +133,7 @@ test('unsubscribe: no more messages, no resubscribe', async () => {
 });
 
 test('presence: members in the answer, join and leave events for subscribed topics, presence() queries', async () => {
-    const { env, pulse, seen } = setup();
+    const { env, pulse, seen } = await setup();
     pulse.subscribe('room:a', { presence: true });
     const ws = env.WebSocket.last;
     ws.accept(HB, 'ann');
@@ -154,7 +155,7 @@ test('presence: members in the answer, join and leave events for subscribed topi
 });
 
 test('a refused subscription rejects and is not retried after reconnects', async () => {
-    const { env, pulse, seen } = setup();
+    const { env, pulse, seen } = await setup();
     const refused = pulse.subscribe('user:bob');
     const ws = env.WebSocket.last;
     ws.accept(HB, 'ann');
@@ -168,7 +169,7 @@ test('a refused subscription rejects and is not retried after reconnects', async
 });
 
 test('a throwing listener does not break the client', async () => {
-    const { env, pulse, seen } = setup();
+    const { env, pulse, seen } = await setup();
     const errors = [];
     const original = globalThis.reportError;
     globalThis.reportError = (e) => errors.push(e);
