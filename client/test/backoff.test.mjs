@@ -52,23 +52,29 @@ test('socketUrl follows the page: scheme, host and directory', () => {
     assert.throws(() => socketUrl(null), TypeError);
 });
 
-test('the client waits within the bounds after each failure in a row, and never gives up', async () => {
-    const draws = [0.999, 0.999, 0.999, 0.999, 0.999, 0.999, 0.999, 0.999];
-    const env = environment({ random: () => draws.shift() ?? 0.999 });
-    const pulse = Pulse.connect('ws://h/ws', env.options);
+test('refused handshakes: the first retry within 0.5 s, then every 0.5-1 s for readyFor, then full jitter up to the cap; never gives up', async () => {
+    const env = environment({ random: () => 0.999 });
+    const pulse = Pulse.connect('ws://h/ws', { ...env.options, readyUrl: null }); // handshakes only
     const seen = record(pulse, ['state']);
     await flush();
-    for (let i = 0; i < 8; i++) {
+    const delays = [];
+    while (env.clock.now < 1_700_000_000_000 + 300_000) {
         env.WebSocket.last.serverClose(1006); // refused
         const { delay } = seen.state.at(-1);
-        const bound = Math.min(DEFAULTS.backoffCap, 500 * 2 ** i);
-        assert.ok(delay < bound && delay >= bound * 0.99, `failure ${i + 1}: waited ${delay}, bound ${bound}`);
+        delays.push(delay);
         const before = env.WebSocket.instances.length;
         await env.clock.advance(delay - 1);
         assert.equal(env.WebSocket.instances.length, before, 'not before the delay');
         await env.clock.advance(1);
         assert.equal(env.WebSocket.instances.length, before + 1, 'at the delay');
     }
+    assert.equal(delays[0], 499, 'the first retry: full jitter below 500 ms');
+    const quick = delays.slice(1).filter((d) => d === 999).length;
+    assert.ok(quick >= 115 && quick <= 125, `then every [500, 1000) ms for two minutes: ${quick} times`);
+    const later = delays.slice(quick + 1);
+    assert.deepEqual(later.slice(0, 2), [backoffDelay(quick + 1, { random: () => 0.999 }), 14_985]);
+    assert.ok(later.every((d) => d <= DEFAULTS.backoffCap), 'never beyond the cap');
+    assert.equal(pulse.state, 'connecting', 'still trying');
     pulse.close();
 });
 

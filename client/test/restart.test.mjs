@@ -64,7 +64,7 @@ test('a 503 with Retry-After is honoured, and after it the server\'s spread is k
     const { env, pulse } = await killed(() => 0.5);
     env.fetch.ready = 503;
     env.fetch.retryAfter = 5; // seconds
-    await env.clock.advance(600); // the first check (at 500 ms) is answered 503, Retry-After: 5
+    await env.clock.advance(800); // the first check (at 750 ms) is answered 503, Retry-After: 5
     assert.equal(env.fetch.calls.length, 1);
     await env.clock.advance(4800);
     assert.equal(env.fetch.calls.length, 1, 'nothing before the Retry-After');

@@ -132,17 +132,22 @@ export class Backoff {
      * @returns {number} ms until the next attempt
      */
     failed(now, code, reason) {
+        const welcomed = this.#welcomedAt !== null; // a server that welcomes and drops us is there: back off from it
         this.check(now);
         this.#welcomedAt = null;
         this.#downSince ??= now;
-        let delay = backoffDelay(this.#failures, { base: this.#base, cap: this.#cap, random: this.#random });
+        const delay = !welcomed && this.#failures >= 1 && this.#quick(now)
+            ? this.#readyDelay() // not the first retry of an outage without notice: the server is away, find it soon
+            : backoffDelay(this.#failures, { base: this.#base, cap: this.#cap, random: this.#random });
         this.#failures = Math.min(this.#failures + 1, MAX_FAILURES);
         return this.#honour(now, delay, retryAfter(code, reason));
     }
 
     /**
      * A readiness check said the server is not (yet) there: check again soon, in [readyEvery/2, readyEvery), as
-     * long as the outage is younger than `readyFor` and came without notice; otherwise back off like handshakes.
+     * long as the outage is younger than `readyFor` and came without notice; otherwise back off like handshakes. A
+     * handshake that fails before any welcome in such an outage is retried as soon (the server may answer its
+     * readiness before the application is deployed, or there may be no readiness URL to ask).
      *
      * @param {number} now
      * @param {number} [hint] ms the server asked for (a 503's Retry-After)
@@ -150,11 +155,24 @@ export class Backoff {
      */
     notReady(now, hint = 0) {
         this.#downSince ??= now;
-        const delay = !this.#announced && now - this.#downSince < this.#readyFor
-            ? Math.floor(this.#readyEvery * (0.5 + this.#random() / 2))
+        const delay = this.#quick(now)
+            ? this.#readyDelay()
             : backoffDelay(this.#failures, { base: this.#base, cap: this.#cap, random: this.#random });
         this.#failures = Math.min(this.#failures + 1, MAX_FAILURES);
         return this.#honour(now, delay, hint);
+    }
+
+    /**
+     * @param {number} now
+     * @returns {boolean} whether the outage came without notice and is younger than `readyFor`
+     */
+    #quick(now) {
+        return !this.#announced && this.#downSince !== null && now - this.#downSince < this.#readyFor;
+    }
+
+    /** @returns {number} a delay in [readyEvery/2, readyEvery) */
+    #readyDelay() {
+        return Math.floor(this.#readyEvery * (0.5 + this.#random() / 2));
     }
 
     /**

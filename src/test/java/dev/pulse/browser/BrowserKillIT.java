@@ -1,0 +1,150 @@
+package dev.pulse.browser;
+
+import static dev.pulse.browser.Measure.report;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import jakarta.json.JsonObject;
+import java.io.File;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.openqa.selenium.WindowType;
+
+/**
+ * Twenty pages across a restart without notice: Payara Micro runs as a process of this test, is killed with SIGKILL
+ * (no close frame, no 1012: the pages see 1006), and started again on the same port. The pages find it by asking
+ * its health/ready while it is away; the test measures when each is back after the server's readiness.
+ */
+@EnabledIfSystemProperty(named = "it.container", matches = "payara.*", disabledReason = "browser tests run on Payara Micro only")
+class BrowserKillIT {
+
+    private static final int PAGES = 20;
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+    @Test
+    void pagesComeBackWithinSecondsOfAKilledServer() throws Exception {
+        int port = freePort();
+        URI base = URI.create("http://127.0.0.1:" + port + "/pulse/");
+        Api api = new Api(base);
+        Payara server = Payara.start(port, 1);
+        try (Chromium browser = Chromium.start(480, 400)) {
+            server.awaitReady(base);
+            List<RoomPage> pages = new ArrayList<>();
+            for (String user : IntStream.rangeClosed(1, PAGES).mapToObj(i -> String.format("kill%02d", i)).toList()) {
+                if (!pages.isEmpty()) {
+                    browser.driver.switchTo().newWindow(WindowType.WINDOW);
+                }
+                pages.add(RoomPage.open(browser.driver, base, user, "kill"));
+            }
+            assertEquals(PAGES, api.connectionsStartingWith("kill").size());
+
+            long killed = System.currentTimeMillis();
+            server.kill();
+            server = Payara.start(port, 2);
+            long ready = server.awaitReady(base);
+
+            List<Long> opened = new ArrayList<>();
+            long deadline = ready + 60_000;
+            while (System.currentTimeMillis() < deadline) {
+                List<JsonObject> back = api.connectionsStartingWith("kill");
+                if (back.size() >= PAGES) {
+                    back.forEach(c -> opened.add(c.getJsonNumber("openedAt").longValue() - ready));
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            assertEquals(PAGES, opened.size(), "all pages came back by themselves");
+            opened.sort(null);
+            int busiest = Measure.busiestWindow(opened, 100);
+            long within = opened.stream().filter(t -> t <= 1500).count();
+            report("%d pages after a SIGKILL: server ready %d ms after the kill; sessions opened %d to %d ms after it was "
+                    + "ready (median %d), %d of %d within 1.5 s; busiest 100 ms window: %d of %d; all: %s", PAGES,
+                    ready - killed, opened.get(0), opened.get(PAGES - 1), opened.get(PAGES / 2), within, PAGES, busiest,
+                    PAGES, opened);
+            assertTrue(opened.get(PAGES - 1) <= 3000, "every page back within 3 s of the server: " + opened);
+            assertTrue(opened.get(PAGES / 2) <= 1500, "the median page back within 1.5 s: " + opened);
+            assertTrue(busiest <= 8, "no storm: at most 8 of 20 in one 100 ms: " + busiest);
+            browser.screenshot("room-after-kill");
+        } finally {
+            server.kill();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Payara Micro with the built WAR at /pulse, as a process of its own, so that it can be killed. */
+    private record Payara(Process process, int port) {
+
+        static Payara start(int port, int run) throws Exception {
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (listening(port)) { // the killed one's socket is released by the kernel at once, but make sure
+                assertTrue(System.currentTimeMillis() < deadline, "port " + port + " still taken");
+                Thread.sleep(50);
+            }
+            File war = new File("target/pulse.war");
+            assertTrue(war.isFile(), war.getAbsolutePath() + " is missing: run `mvn verify`, not the ITs alone");
+            String jar = System.getProperty("payara.microJar", "target/payara-micro.jar");
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+            command.addAll(List.of(System.getProperty("it.server.jvm-options", "-Xmx512m -XX:+UseSerialGC").split(" ")));
+            command.addAll(List.of("-jar", jar, "--deploy", war.getAbsolutePath(), "--contextroot", "pulse",
+                    "--port", String.valueOf(port), "--nohazelcast"));
+            Path log = Path.of(System.getProperty("it.reports", "target/it-reports"), "kill-payara-" + run + ".log");
+            Files.createDirectories(log.getParent());
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+            builder.environment().putAll(Map.of("PULSE_IDENTITY_QUERY_PARAM", "true", "PULSE_PRESENCE_GRACE", "2000",
+                    "PULSE_HEARTBEAT_INTERVAL", "1000", "PULSE_HEARTBEAT_TIMEOUT", "2000"));
+            return new Payara(builder.start(), port);
+        }
+
+        /** Waits for the first 200 from health/ready, asking every 20 ms; returns when it came (epoch ms). */
+        long awaitReady(URI base) throws InterruptedException {
+            HttpRequest request = HttpRequest.newBuilder(base.resolve("health/ready")).timeout(Duration.ofSeconds(2)).build();
+            long deadline = System.currentTimeMillis() + 180_000;
+            while (System.currentTimeMillis() < deadline) {
+                assertTrue(process.isAlive(), "Payara Micro exited; see target/it-reports/kill-payara-*.log");
+                try {
+                    if (HTTP.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                        return System.currentTimeMillis();
+                    }
+                } catch (IOException e) {
+                    // not listening yet
+                }
+                Thread.sleep(20);
+            }
+            throw new AssertionError("Payara Micro not ready within 180 s");
+        }
+
+        /** SIGKILL: no shutdown hook, no close frame. */
+        void kill() throws InterruptedException {
+            process.destroyForcibly();
+            process.waitFor();
+        }
+
+        private static boolean listening(int port) {
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+    }
+}
