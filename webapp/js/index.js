@@ -288,15 +288,61 @@ async function send(event) {
 
 // ---- start ---------------------------------------------------------------------------------------------------
 
+/**
+ * Demo sign-in: a token for the typed name from the server's demo mode (`pulse.demo=true`, which `mvn -Prun package`
+ * turns on). This is where a real application calls its own backend, which signs the user in its own way and then
+ * mints the token (POST /api/tokens, or any JWT library with the same secret).
+ *
+ * @returns {Promise<string|null>} the token, or null when the server has no demo mode
+ */
+async function demoToken(name) {
+    const response = await fetch('demo/sign-in', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ user: name }),
+        cache: 'no-store',
+    });
+    if (response.status === 404) {
+        return null;
+    }
+    if (!response.ok) {
+        throw new Error(`demo sign-in answered ${response.status}`);
+    }
+    return (await response.json()).token;
+}
+
+/** How this page names its user: a demo token, the ?user= development switch, or nobody. */
+let identity = 'anonymous';
+let connectOptions = {};
 const url = new URL(socketUrl());
 if (user !== null) {
-    url.searchParams.set('user', user);
+    let first = null;
+    try {
+        first = await demoToken(user);
+    } catch (e) {
+        log(`demo sign-in failed: ${e.message}`);
+    }
+    if (first !== null) {
+        identity = 'demo';
+        // the first token now; a fresh one whenever the server refuses the old one (4001, e.g. after a restart)
+        connectOptions = {
+            token: () => {
+                const token = first;
+                first = null;
+                return token ?? demoToken(user);
+            },
+        };
+    } else {
+        identity = 'query';
+        url.searchParams.set('user', user); // honoured only with pulse.identity.query-param=true
+    }
 }
-const pulse = Pulse.connect(url.href);
+const pulse = Pulse.connect(url.href, connectOptions);
 globalThis.pulse = pulse; // for the console (and the browser tests)
 text('url', pulse.url);
 pulse.on('state', showState);
 pulse.on('welcome', showWelcome);
+pulse.on('welcome', ({ user: named }) => showIdentity(named));
 pulse.on('rtt', showRtt);
 pulse.on('message', showMessage);
 pulse.on('gap', showGap);
@@ -304,6 +350,22 @@ pulse.on('subscribed', showSubscribed);
 pulse.on('join', showJoin);
 pulse.on('leave', showLeave);
 pulse.on('error', ({ code, message }) => log(`error${code ? ` ${code}` : ''}: ${message}`));
+
+/** Says how the user was named, and why not when the server did not take the name. */
+function showIdentity(named) {
+    const notes = {
+        demo: 'Signed in with a demo token: demo mode (pulse.demo) lets anybody be anybody. Not for production.',
+        query: 'Named by ?user=, a development switch (pulse.identity.query-param). Not for production.',
+        anonymous: '',
+    };
+    let note = notes[identity];
+    if (user !== null && named !== user) {
+        note = `The server did not take the name "${user}": start it with demo mode (mvn -Prun package does) `
+            + 'or give it a token from your backend.';
+    }
+    text('identity-note', note);
+    $('identity-note').hidden = note === '';
+}
 
 if (user === null) {
     document.querySelector('.details').classList.add('card-wide'); // nothing beside it until a room is joined
