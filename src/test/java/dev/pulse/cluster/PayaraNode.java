@@ -1,0 +1,155 @@
+package dev.pulse.cluster;
+
+import jakarta.json.JsonArray;
+import jakarta.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * One Pulse node: Payara Micro (the jar failsafe passes as {@code payara.microJar}) running the WAR on its own free
+ * port at context root {@code /}, without Hazelcast, configured through the environment, its runtime and log in
+ * its own directory. Only {@code --nohazelcast}: together with {@code --nocluster} Payara Micro 6.2025.10 still
+ * starts a Hazelcast member (seen in the log: "Hazelcast Member UUID", ports 6900+), which costs seconds per boot.
+ */
+final class PayaraNode implements AutoCloseable {
+
+    final String id;
+    final int port;
+    final URI http;
+    final URI ws;
+    final Path dir;
+    final Path log;
+    private final Path war;
+    private final Map<String, String> env;
+    private volatile Process process;
+    private volatile long deadNanos;
+
+    private PayaraNode(String id, Path dir, Path war, Map<String, String> env) {
+        this.id = id;
+        this.port = Procs.freePort();
+        this.http = URI.create("http://127.0.0.1:" + port + "/");
+        this.ws = URI.create("ws://127.0.0.1:" + port + "/ws");
+        this.dir = dir;
+        this.log = dir.resolve("server.log");
+        this.war = war;
+        this.env = env;
+    }
+
+    static Path microJar() {
+        return Path.of(System.getProperty("payara.microJar", "target/payara-micro.jar")).toAbsolutePath();
+    }
+
+    /** Starts the JVM (does not wait: see {@link #awaitReady}); pulse.node.id is the node's id. */
+    static PayaraNode start(String id, Path dir, Path war, Map<String, String> env) throws IOException {
+        Map<String, String> all = new LinkedHashMap<>(env);
+        all.put("PULSE_NODE_ID", id);
+        PayaraNode node = new PayaraNode(id, dir, war, all);
+        node.start();
+        return node;
+    }
+
+    synchronized void start() throws IOException {
+        Path root = dir.resolve("payara");
+        deleteTree(root);
+        Files.createDirectories(root);
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx384m", "-Xss512k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-jar", microJar().toString(), "--deploy", war.toString(), "--port", Integer.toString(port),
+                "--contextroot", "/", "--nohazelcast", "--rootdir", root.toString()));
+        ProcessBuilder b = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        b.environment().putAll(env);
+        process = Procs.start(b);
+        deadNanos = 0;
+    }
+
+    /** Waits until /health/ready answers 200; fails early if the JVM exits. */
+    void awaitReady(Duration timeout) throws InterruptedException {
+        long start = System.nanoTime();
+        boolean ready = Procs.await(timeout, Duration.ofMillis(200), () -> !process.isAlive() || ready());
+        if (!ready || !process.isAlive()) {
+            throw new IllegalStateException("node " + id + " on port " + port + " not ready after "
+                    + Procs.millisSince(start) + " ms (alive: " + process.isAlive() + "); log " + log + ":\n"
+                    + Procs.tail(log, 60));
+        }
+    }
+
+    boolean ready() {
+        return Http.get(http.resolve("health/ready")).status() == 200;
+    }
+
+    int status(String path) {
+        return Http.get(http.resolve(path)).status();
+    }
+
+    JsonObject stats() {
+        Http.Answer a = Http.get(http.resolve("api/stats"));
+        if (a.status() != 200) {
+            throw new AssertionError(id + " GET api/stats: " + a);
+        }
+        return a.json();
+    }
+
+    JsonArray connections() {
+        Http.Answer a = Http.get(http.resolve("api/connections"));
+        if (a.status() != 200) {
+            throw new AssertionError(id + " GET api/connections: " + a);
+        }
+        return a.jsonArray();
+    }
+
+    boolean serves(String session) {
+        return connections().getValuesAs(JsonObject.class).stream()
+                .anyMatch(c -> session.equals(c.getString("session", null)));
+    }
+
+    boolean alive() {
+        Process p = process;
+        return p != null && p.isAlive();
+    }
+
+    /** SIGKILL (Process.destroyForcibly): the node dies without closing anything; returns when it is gone. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("node " + id + " still alive 10 s after SIGKILL");
+        }
+        deadNanos = System.nanoTime();
+    }
+
+    long deadNanos() {
+        return deadNanos;
+    }
+
+    @Override
+    public void close() {
+        Procs.stop(process, Duration.ofSeconds(15));
+        deleteTree(dir.resolve("payara")); // the unpacked runtime (~100 MB); the log stays
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | RuntimeException e) {
+            // best effort: it is in a temporary directory
+        }
+    }
+
+    @Override
+    public String toString() {
+        return id + "@" + port;
+    }
+}
