@@ -3,7 +3,7 @@
 import WebSocket from 'ws';
 
 const cfg = JSON.parse(process.env.PULSE_LOADGEN);
-const { url, count, localAddress, topic, silent = [], connectConcurrency = 100 } = cfg;
+const { url, count, localAddress, topic, silent = [], connectConcurrency = 100, userPrefix = null } = cfg;
 const clients = [];
 let stopping = false;
 
@@ -11,8 +11,13 @@ function openClient(index) {
     return new Promise((resolve) => {
         const started = Date.now();
         // autoPong off: every Pong is ours to send, so a client can go silent at will
-        const ws = new WebSocket(url, { localAddress, autoPong: false, perMessageDeflate: false, handshakeTimeout: 30_000 });
-        const c = { index, ws, started, connectMs: null, pings: 0, closed: null, silentAt: null, subscribed: false, latencies: [] };
+        // userPrefix: a named user per client (`?user=`, needs pulse.identity.query-param), so presence is kept
+        const target = userPrefix ? `${url}?user=${userPrefix}${index}` : url;
+        const ws = new WebSocket(target, { localAddress, autoPong: false, perMessageDeflate: false, handshakeTimeout: 30_000 });
+        // per client: the topic's seq at subscribe, then how many messages came, the last seq and any seq that
+        // was not the one after the previous (a hole, a repeat or a reordering)
+        const c = { index, ws, started, connectMs: null, pings: 0, closed: null, silentAt: null, subscribed: false, latencies: [],
+            subSeq: null, received: 0, lastSeq: null, disorder: 0 };
         clients[index] = c;
         ws.on('ping', (data) => {
             if (c.silentAt === null) {
@@ -34,9 +39,16 @@ function openClient(index) {
                 }
             } else if (m.type === 'subscribed') {
                 c.subscribed = true;
+                c.subSeq = m.seq;
+                c.lastSeq = m.seq;
                 resolve();
             } else if (m.type === 'message' && m.topic === topic) {
                 c.latencies.push([m.data.n, Date.now() - m.data.t]);
+                if (m.seq !== c.lastSeq + 1) {
+                    c.disorder++;
+                }
+                c.lastSeq = m.seq;
+                c.received++;
             }
         });
         ws.on('close', (code) => {
@@ -79,6 +91,8 @@ function report() {
         closes: clients.filter((c) => c && c.closed).map((c) => ({ index: c.index, code: c.closed.code, at: c.closed.at, silentAt: c.silentAt })),
         silent: clients.filter((c) => c && c.silentAt !== null).map((c) => ({ index: c.index, silentAt: c.silentAt, closed: c.closed })),
         latencies: clients.flatMap((c) => (c ? c.latencies : [])),
+        // [seq at subscribe, messages received, last seq, out-of-order count] per subscribed client
+        order: topic ? clients.filter((c) => c && c.subscribed).map((c) => [c.subSeq, c.received, c.lastSeq, c.disorder]) : [],
         cpu: process.cpuUsage(),
     };
 }
