@@ -65,7 +65,13 @@ public final class PulseEndpoint extends Endpoint {
         session.getUserProperties().put(CONNECTION, connection);
         session.addMessageHandler(String.class, (MessageHandler.Whole<String>) text -> {
             registry.seen(connection);
-            dispatcher.dispatch(connection, text);
+            connection.liveness().handling(true);
+            try {
+                dispatcher.dispatch(connection, text);
+            } finally {
+                connection.liveness().handling(false);
+                registry.seen(connection); // frames that waited behind this one were the peer's too
+            }
         });
         session.addMessageHandler(PongMessage.class,
                 (MessageHandler.Whole<PongMessage>) pong -> registry.pong(connection, pong.getApplicationData()));

@@ -14,6 +14,8 @@ public final class Liveness {
     private volatile long lastPing;
     private volatile boolean pinged;
     private volatile long nextPing;
+    /** A message of the peer's is being handled: its next frames wait unread, so its silence proves nothing. */
+    private volatile boolean handling;
 
     /** @param firstPingDelay spreads the first Ping of sessions that opened together over several ticks */
     public Liveness(long openedAt, long firstPingDelay) {
@@ -35,6 +37,11 @@ public final class Liveness {
         pinged = true;
     }
 
+    /** While a message is handled (a store call can take seconds) the peer is not counted silent. */
+    public void handling(boolean busy) {
+        handling = busy;
+    }
+
     public long lastSeen() {
         return lastSeen;
     }
@@ -48,7 +55,7 @@ public final class Liveness {
         long seen = lastSeen;
         long ping = lastPing;
         boolean outstanding = pinged && seen - ping < 0;
-        if (outstanding && now - ping >= timeout - tick / 2 && now - seen >= timeout) {
+        if (outstanding && now - ping >= timeout - tick / 2 && now - seen >= timeout && !handling) {
             return Action.EVICT;
         }
         if (now - nextPing >= -tick / 2) {

@@ -34,6 +34,7 @@ final class RedisLink implements AutoCloseable {
 
     static final Duration COMMAND_TIMEOUT = Duration.ofMillis(2000);
     private static final Duration CONNECT_TIMEOUT = Duration.ofMillis(1000);
+    private static final long RETRY_PAUSE_MILLIS = 100;
 
     private final ClientResources resources;
     private final AbstractRedisClient client;
@@ -81,6 +82,9 @@ final class RedisLink implements AutoCloseable {
         if (commands == null) {
             if (cluster) {
                 var c = ((RedisClusterClient) client).connect();
+                // one connection per master now: Lettuce opens them lazily, and with REJECT_COMMANDS the
+                // command that would open one is refused ("not connected") though the cluster is healthy
+                c.getPartitions().forEach(node -> c.getConnection(node.getNodeId()));
                 commands = c;
                 sync = c.sync();
             } else {
@@ -122,7 +126,23 @@ final class RedisLink implements AutoCloseable {
         try {
             return work.apply(s);
         } catch (RedisException e) {
+            if (cluster && String.valueOf(e.getMessage()).contains("not connected")) {
+                return retry(s, work); // a master Lettuce had no connection to yet (e.g. after a topology change)
+            }
             throw new StoreUnavailableException(String.valueOf(e.getMessage()), e);
+        }
+    }
+
+    /** Once, shortly after: a refused command was never sent, so running it again cannot run it twice. */
+    private <T> T retry(RedisClusterCommands<String, String> s, Function<RedisClusterCommands<String, String>, T> work) {
+        try {
+            Thread.sleep(RETRY_PAUSE_MILLIS);
+            return work.apply(s);
+        } catch (RedisException e) {
+            throw new StoreUnavailableException(String.valueOf(e.getMessage()), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreUnavailableException("interrupted", e);
         }
     }
 

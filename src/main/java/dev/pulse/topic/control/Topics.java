@@ -99,10 +99,12 @@ public final class Topics implements SessionRegistry.Listener {
             subscription.presence(wantsPresence);
         }
         subscription.buffering();
+        boolean listed = false;
         try {
             long now = clock.millis();
             if (created[0] && connection.user() != null) {
                 presence.add(topic, connection.user(), connection.id(), now);
+                listed = true;
             }
             Replay replay = store.since(topic, since, epoch, now);
             if (!store.local()) {
@@ -112,8 +114,8 @@ public final class Topics implements SessionRegistry.Listener {
             subscription.replayed(replay, since != null, Wire.subscribed(topic, replay.epoch(), replay.lastSeq(), members), out);
         } catch (StoreUnavailableException e) {
             subscription.abandon(out);
-            if (created[0]) {
-                drop(connection, topic, Leave.UNSUBSCRIBED);
+            if (created[0] && subscribers.unsubscribe(topic, connection) && listed) {
+                later(() -> forget(connection, topic, Leave.UNSUBSCRIBED)); // listed before the store failed
             }
             throw e;
         }
@@ -196,15 +198,19 @@ public final class Topics implements SessionRegistry.Listener {
     @Override
     public void gone(Connection connection, boolean evicted) {
         String reason = evicted ? Leave.EVICTED : Leave.CLOSED;
-        Runnable leave = () -> {
+        later(() -> {
             for (String topic : List.copyOf(connection.topics())) {
                 drop(connection, topic, reason);
             }
-        };
+        });
+    }
+
+    /** Store I/O that nobody waits for, off the caller's thread (the answer must not wait another timeout). */
+    private void later(Runnable work) {
         try {
-            cleanup.execute(leave);
+            cleanup.execute(work);
         } catch (RejectedExecutionException e) {
-            leave.run();
+            work.run();
         }
     }
 
@@ -217,7 +223,13 @@ public final class Topics implements SessionRegistry.Listener {
     }
 
     private void drop(Connection connection, String topic, String reason) {
-        if (subscribers.unsubscribe(topic, connection) && connection.user() != null) {
+        if (subscribers.unsubscribe(topic, connection)) {
+            forget(connection, topic, reason);
+        }
+    }
+
+    private void forget(Connection connection, String topic, String reason) {
+        if (connection.user() != null) {
             try {
                 presence.remove(topic, connection.user(), connection.id(), reason, clock.millis());
             } catch (StoreUnavailableException e) {
