@@ -9,6 +9,9 @@ import java.util.function.Consumer;
 /** A peer that records what the server did to it; sends complete at once unless {@link #stall()} was called. */
 public final class FakePeer implements Peer {
 
+    /** One factory: {@code Json.createReader} looks the provider up again for every message. */
+    private static final jakarta.json.JsonReaderFactory READERS = jakarta.json.Json.createReaderFactory(null);
+
     public final List<ByteBuffer> pings = new ArrayList<>();
     public final List<String> texts = java.util.Collections.synchronizedList(new ArrayList<>());
     public final List<Consumer<Throwable>> pending = new ArrayList<>();
@@ -62,8 +65,7 @@ public final class FakePeer implements Peer {
     /** Every text sent so far, parsed. */
     public List<jakarta.json.JsonObject> json() {
         synchronized (texts) {
-            return texts.stream().map(t -> jakarta.json.Json.createReader(new java.io.StringReader(t)).readObject())
-                    .toList();
+            return texts.stream().map(t -> READERS.createReader(new java.io.StringReader(t)).readObject()).toList();
         }
     }
 

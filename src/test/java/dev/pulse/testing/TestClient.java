@@ -26,16 +26,34 @@ public final class TestClient extends Endpoint implements AutoCloseable {
 
     public final BlockingQueue<JsonObject> messages = new LinkedBlockingQueue<>();
     public final CompletableFuture<CloseReason> closed = new CompletableFuture<>();
+    private final java.util.function.Consumer<JsonObject> onMessage;
     private Session session;
+
+    private TestClient(java.util.function.Consumer<JsonObject> onMessage) {
+        this.onMessage = onMessage;
+    }
 
     public static TestClient connect(URI uri) throws Exception {
         return connect(uri, java.util.Map.of(), java.util.List.of());
     }
 
+    /**
+     * Connects, and runs {@code onMessage} on the client's callback thread for every message as it arrives,
+     * before it is queued (to react the moment something arrives, as a browser's onmessage does).
+     */
+    public static TestClient connect(URI uri, java.util.function.Consumer<JsonObject> onMessage) throws Exception {
+        return connect(uri, java.util.Map.of(), java.util.List.of(), onMessage);
+    }
+
     /** Connects with extra handshake headers (e.g. Origin) and offered subprotocols. */
     public static TestClient connect(URI uri, java.util.Map<String, String> headers, java.util.List<String> protocols)
             throws Exception {
-        TestClient client = new TestClient();
+        return connect(uri, headers, protocols, message -> { });
+    }
+
+    private static TestClient connect(URI uri, java.util.Map<String, String> headers, java.util.List<String> protocols,
+            java.util.function.Consumer<JsonObject> onMessage) throws Exception {
+        TestClient client = new TestClient(onMessage);
         ClientEndpointConfig config = ClientEndpointConfig.Builder.create()
                 .preferredSubprotocols(protocols)
                 .configurator(new ClientEndpointConfig.Configurator() {
@@ -56,8 +74,14 @@ public final class TestClient extends Endpoint implements AutoCloseable {
 
     @Override
     public void onOpen(Session session, EndpointConfig config) {
-        session.addMessageHandler(String.class, (MessageHandler.Whole<String>) text ->
-                messages.add(Json.createReader(new StringReader(text)).readObject()));
+        session.addMessageHandler(String.class, (MessageHandler.Whole<String>) text -> {
+            JsonObject message = Json.createReader(new StringReader(text)).readObject();
+            try {
+                onMessage.accept(message);
+            } finally {
+                messages.add(message);
+            }
+        });
     }
 
     @Override

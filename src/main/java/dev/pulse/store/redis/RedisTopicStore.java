@@ -59,6 +59,9 @@ final class RedisTopicStore implements TopicStore {
                 retained.add(message);
             }
         }
+        if (retained.size() > size) { // XADD's MAXLEN ~ trims whole stream nodes only: keeps more than the size
+            retained = new ArrayList<>(retained.subList(retained.size() - size, retained.size()));
+        }
         if (reset) {
             return new Replay(current, last, Gap.reset(), retained);
         }

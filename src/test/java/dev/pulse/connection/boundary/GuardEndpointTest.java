@@ -6,16 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pulse.config.Guard;
 import dev.pulse.config.PulseSettings;
-import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.identity.control.Tokens;
 import dev.pulse.testing.InProcessPulse;
 import dev.pulse.testing.TestClient;
-import dev.pulse.topic.control.Topics;
 import jakarta.json.JsonObject;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -25,22 +22,27 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class GuardEndpointTest {
 
-    @RegisterExtension
-    static final InProcessPulse PULSE = new InProcessPulse();
-    private static final SessionRegistry REGISTRY = SessionRegistry.shared();
     private static final String SECRET = "test-secret-test-secret-test-secret";
+    @RegisterExtension
+    static final InProcessPulse PULSE = new InProcessPulse()
+            .settings(settings(Guard.defaults().withRate(5).withAuth(false, SECRET, null)));
 
-    @BeforeEach
-    void fresh() {
-        configure(Guard.defaults().withRate(5).withAuth(false, SECRET, null));
+    private static PulseSettings settings(Guard guard) {
+        return PulseSettings.defaults().withHeartbeat(1000, 2000).withGuard(guard);
     }
 
-    private static void configure(Guard guard) {
-        REGISTRY.configure(PulseSettings.defaults().withHeartbeat(1000, 2000).withGuard(guard));
+    /** This test's node with another guard; before any client connects. */
+    private static void configure(Guard guard) throws Exception {
+        PULSE.use(settings(guard));
     }
 
     private static TestClient healthy() throws Exception {
-        TestClient client = TestClient.connect(PULSE.uri());
+        return healthy(PULSE.uri(), Map.of());
+    }
+
+    /** A session beside the abuser that must not notice it, connected as the test's guard lets it. */
+    private static TestClient healthy(java.net.URI uri, Map<String, String> headers) throws Exception {
+        TestClient client = TestClient.connect(uri, headers, List.of());
         client.next("welcome");
         client.send("{\"type\":\"subscribe\",\"topic\":\"health\"}");
         client.next("subscribed");
@@ -49,7 +51,7 @@ class GuardEndpointTest {
 
     /** The healthy session still gets a freshly published message. */
     private static void assertStillServed(TestClient healthy) throws Exception {
-        Topics.shared().publish("health", jakarta.json.Json.createValue("still here"));
+        PULSE.topics().publish("health", "\"still here\"");
         assertEquals("still here", healthy.next("message").getString("data"));
         assertTrue(healthy.session().isOpen());
     }
@@ -82,7 +84,7 @@ class GuardEndpointTest {
                     pongs++; // the bucket refilled meanwhile
                 }
             }
-            assertEquals(14 - pongs, REGISTRY.stats().errors().get("rate_limited"), "every dropped message counted");
+            assertEquals(14 - pongs, PULSE.stats().errors().get("rate_limited"), "every dropped message counted");
             assertTrue(client.session().isOpen(), "dropping is not closing");
             assertStillServed(other);
         }
@@ -102,15 +104,15 @@ class GuardEndpointTest {
                 }
             }
             assertEquals(1008, client.awaitClose().getCloseCode().getCode());
-            assertEquals(1L, REGISTRY.stats().errors().get("flood"));
+            assertEquals(1L, PULSE.stats().errors().get("flood"));
             assertStillServed(other);
         }
     }
 
     @Test
     void aForeignOriginIsRefusedAndNoOriginIsAllowed() throws Exception {
-        try (TestClient other = healthy()) {
-            configure(Guard.defaults().withOrigins(Set.of("https://app.example")));
+        configure(Guard.defaults().withOrigins(Set.of("https://app.example")));
+        try (TestClient other = healthy(PULSE.uri(), Map.of("Origin", "https://app.example"))) {
             assertThrows(Exception.class, () -> TestClient.connect(PULSE.uri(),
                     Map.of("Origin", "https://evil.example"), List.of()));
             try (TestClient allowed = TestClient.connect(PULSE.uri(), Map.of("Origin", "https://app.example"),
@@ -120,7 +122,7 @@ class GuardEndpointTest {
             try (TestClient withoutOrigin = TestClient.connect(PULSE.uri(), Map.of("Origin", ""), List.of())) {
                 assertEquals("welcome", withoutOrigin.next().getString("type"), "non-browser clients send none");
             }
-            assertEquals(1L, REGISTRY.stats().errors().get("origin"));
+            assertEquals(1L, PULSE.stats().errors().get("origin"));
             assertStillServed(other);
         }
     }
@@ -154,15 +156,16 @@ class GuardEndpointTest {
                     assertEquals(c[1], reason.getReasonPhrase());
                 }
             }
-            assertEquals(3L, REGISTRY.stats().errors().get("unauthenticated"));
+            assertEquals(3L, PULSE.stats().errors().get("unauthenticated"));
             assertStillServed(other);
         }
     }
 
     @Test
     void anonymousConnectionsAreClosedWith4001WhenAuthIsRequired() throws Exception {
-        try (TestClient other = healthy()) {
-            configure(Guard.defaults().withAuth(true, SECRET, null));
+        configure(Guard.defaults().withAuth(true, SECRET, null));
+        String carol = new Tokens(SECRET).mint("carol", System.currentTimeMillis() + 60_000);
+        try (TestClient other = healthy(PULSE.uri("token=" + carol), Map.of())) {
             try (TestClient anonymous = TestClient.connect(PULSE.uri())) {
                 assertEquals(4001, anonymous.awaitClose().getCloseCode().getCode());
             }

@@ -3,33 +3,30 @@ package dev.pulse.connection.boundary;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pulse.config.PulseSettings;
-import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.heartbeat.control.Heartbeat;
-import dev.pulse.monitoring.control.Snapshots;
+import dev.pulse.monitoring.boundary.Snapshots;
 import dev.pulse.testing.InProcessPulse;
 import dev.pulse.testing.TestClient;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
 import java.nio.ByteBuffer;
-import org.junit.jupiter.api.BeforeEach;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The endpoint on Tyrus's in-process server: the wire contract without an application server. */
 class PulseEndpointTest {
 
     @RegisterExtension
-    static final InProcessPulse PULSE = new InProcessPulse();
-    private static final SessionRegistry REGISTRY = SessionRegistry.shared();
-
-    @BeforeEach
-    void fresh() {
-        REGISTRY.configure(PulseSettings.defaults().withHeartbeat(1000, 2000).withMaxMessageBytes(4096));
-    }
+    static final InProcessPulse PULSE = new InProcessPulse()
+            .settings(PulseSettings.defaults().withHeartbeat(1000, 2000).withMaxMessageBytes(4096));
 
     @Test
     void welcomesWithSessionUserHeartbeatAndTime() throws Exception {
@@ -37,7 +34,7 @@ class PulseEndpointTest {
         try (TestClient client = TestClient.connect(PULSE.uri())) {
             JsonObject welcome = client.next();
             assertEquals("welcome", welcome.getString("type"));
-            assertTrue(REGISTRY.find(welcome.getString("session")).isPresent());
+            assertTrue(PULSE.registry().find(welcome.getString("session")).isPresent());
             assertEquals(JsonValue.NULL, welcome.get("user"));
             assertEquals(1000, welcome.getJsonObject("heartbeat").getInt("interval"));
             assertEquals(2000, welcome.getJsonObject("heartbeat").getInt("timeout"));
@@ -75,7 +72,7 @@ class PulseEndpointTest {
             }
             client.send("{\"type\":\"ping\",\"t\":1}");
             assertEquals("pong", client.next().getString("type"));
-            assertEquals(5L, REGISTRY.stats().errors().get("bad_json"));
+            assertEquals(5L, PULSE.stats().errors().get("bad_json"));
         }
     }
 
@@ -119,24 +116,59 @@ class PulseEndpointTest {
     void pingFramesAreAnsweredAndTheRoundTripShowsInConnections() throws Exception {
         try (TestClient client = TestClient.connect(PULSE.uri())) {
             String id = client.next("welcome").getString("session");
-            Connection connection = REGISTRY.find(id).orElseThrow();
-            Heartbeat heartbeat = new Heartbeat(REGISTRY);
+            Connection connection = PULSE.registry().find(id).orElseThrow();
+            Heartbeat heartbeat = PULSE.graph().heartbeat();
             long deadline = System.nanoTime() + 5_000_000_000L;
             while (connection.rttMillis() == null && System.nanoTime() < deadline) {
                 heartbeat.tick();
                 Thread.sleep(50); // polling the registry, not asserting on time
             }
             assertNotNull(connection.rttMillis(), "a Pong came back within 5 s");
-            assertTrue(REGISTRY.stats().pingsSent.sum() >= 1);
-            assertTrue(REGISTRY.stats().pongsReceived.sum() >= 1);
-            JsonObject listed = new Snapshots(REGISTRY).connections().getJsonObject(0);
+            assertTrue(PULSE.stats().pingsSent.sum() >= 1);
+            assertTrue(PULSE.stats().pongsReceived.sum() >= 1);
+            Snapshots snapshots = new Snapshots(PULSE.registry(), PULSE.graph().storeStats(), "node-test",
+                    PULSE.graph().health());
+            JsonObject listed = snapshots.connections().getJsonObject(0);
             assertEquals(id, listed.getString("session"));
             assertTrue(listed.getJsonNumber("rttMs").doubleValue() >= 0);
             assertEquals("broadcast", listed.getJsonArray("topics").getString(0));
-            JsonObject stats = new Snapshots(REGISTRY).stats();
+            JsonObject stats = snapshots.stats();
             assertEquals(1, stats.getInt("connections"));
             assertTrue(stats.getJsonObject("rttMs").getJsonNumber("p50").doubleValue() >= 0);
         }
+    }
+
+    /**
+     * The endpoint subscribes a session to broadcast before its welcome: whatever is published after the client
+     * saw the welcome reaches it, even a publish made from the very callback that delivered the welcome.
+     */
+    @Test
+    @Timeout(value = 90, unit = TimeUnit.SECONDS)
+    void aPublishTheMomentTheWelcomeArrivesReachesTheClient() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); // 300 rounds take ~3 s unloaded
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        int round = 0;
+        for (; round < 300 && System.nanoTime() < deadline; round++) {
+            String data = "{\"round\":" + round + "}";
+            try (TestClient client = TestClient.connect(PULSE.uri(), message -> {
+                if (message.getString("type").equals("welcome")) {
+                    try {
+                        PULSE.topics().publish("broadcast", data);
+                    } catch (RuntimeException e) {
+                        failed.compareAndSet(null, e);
+                    }
+                }
+            })) {
+                assertEquals("welcome", client.next().getString("type"));
+                JsonObject message = client.messages.poll(5, TimeUnit.SECONDS);
+                assertNull(failed.get(), "the publish failed");
+                assertNotNull(message, "round " + round + ": the message published on the welcome did not arrive");
+                assertEquals("message", message.getString("type"), "round " + round);
+                assertEquals("broadcast", message.getString("topic"));
+                assertEquals(round, message.getJsonObject("data").getInt("round"), "round " + round);
+            }
+        }
+        assertTrue(round >= 50, "only " + round + " rounds in 30 s");
     }
 
     @Test
@@ -145,9 +177,9 @@ class PulseEndpointTest {
         String id = client.next("welcome").getString("session");
         client.close();
         long deadline = System.nanoTime() + 5_000_000_000L;
-        while (REGISTRY.find(id).isPresent() && System.nanoTime() < deadline) {
+        while (PULSE.registry().find(id).isPresent() && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        assertTrue(REGISTRY.find(id).isEmpty());
+        assertTrue(PULSE.registry().find(id).isEmpty());
     }
 }

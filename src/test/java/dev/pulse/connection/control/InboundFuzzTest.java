@@ -9,7 +9,7 @@ import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.testing.FakeClock;
 import dev.pulse.testing.FakePeer;
-import dev.pulse.topic.boundary.TopicMessages;
+import dev.pulse.testing.LocalNode;
 import dev.pulse.topic.control.Topics;
 import jakarta.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -39,12 +39,11 @@ class InboundFuzzTest {
 
     @Test
     void randomAndMutatedFramesNeverThrowOrHarmOthers() {
-        FakeClock clock = new FakeClock();
-        SessionRegistry registry = new SessionRegistry(clock);
-        registry.configure(PulseSettings.defaults().withGuard(Guard.defaults().withRate(1_000_000)));
-        Topics topics = new Topics(registry);
-        InboundDispatcher dispatcher = new InboundDispatcher(registry, registry.errors(),
-                new TopicMessages(registry, topics).handlers());
+        LocalNode node = new LocalNode(PulseSettings.defaults().withGuard(Guard.defaults().withRate(1_000_000)));
+        FakeClock clock = node.clock;
+        SessionRegistry registry = node.registry;
+        Topics topics = node.topics;
+        InboundDispatcher dispatcher = node.dispatcher();
         FakePeer bystanderPeer = new FakePeer();
         Connection bystander = registry.open(bystanderPeer, "carol", null);
         topics.attach(bystander);

@@ -9,6 +9,7 @@ import dev.pulse.config.Guard;
 import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.connection.entity.EvictionReason;
+import dev.pulse.monitoring.control.Stats;
 import dev.pulse.testing.FakeClock;
 import dev.pulse.testing.FakePeer;
 import java.util.ArrayList;
@@ -24,11 +25,17 @@ class SessionRegistryTest {
     @BeforeEach
     void setUp() {
         clock = new FakeClock();
-        registry = new SessionRegistry(clock);
+        use(PulseSettings.defaults());
+    }
+
+    /** A fresh registry with these settings (settings are fixed for a registry's life). */
+    private void use(PulseSettings settings) {
+        Stats stats = new Stats();
+        registry = new SessionRegistry(settings, clock, stats, new ErrorLog(stats));
     }
 
     private void configure(boolean restart, int maxQueued) {
-        registry.configure(PulseSettings.defaults().withQueue(maxQueued, 1 << 20).withShutdown(restart, 1000, 4000));
+        use(PulseSettings.defaults().withQueue(maxQueued, 1 << 20).withShutdown(restart, 1000, 4000));
     }
 
     @Test
@@ -59,7 +66,7 @@ class SessionRegistryTest {
 
     @Test
     void thePerAddressLimitHoldsEvenForOpensThatRaceEachOther() throws Exception {
-        registry.configure(PulseSettings.defaults().withGuard(Guard.defaults().withLimits(50, 100)));
+        use(PulseSettings.defaults().withGuard(Guard.defaults().withLimits(50, 100)));
         var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
         var start = new java.util.concurrent.CountDownLatch(1);
         var opened = new java.util.concurrent.ConcurrentLinkedQueue<Connection>();
@@ -126,7 +133,7 @@ class SessionRegistryTest {
 
     @Test
     void aSessionDroppedBehindUnreadOutputCountsAsLingeringForAWhile() {
-        registry.configure(PulseSettings.defaults().withQueue(100_000, 1 << 20));
+        use(PulseSettings.defaults().withQueue(100_000, 1 << 20));
         FakePeer reader = new FakePeer();
         Connection quiet = registry.open(reader, null, null);
         registry.send(quiet, "small");
@@ -149,7 +156,7 @@ class SessionRegistryTest {
 
     @Test
     void muchUnacknowledgedOutputSendsOneProbePingUntilItsPongComes() throws Exception {
-        registry.configure(PulseSettings.defaults().withQueue(100_000, 10_000));
+        use(PulseSettings.defaults().withQueue(100_000, 10_000));
         FakePeer peer = new FakePeer();
         Connection c = registry.open(peer, null, null);
         for (int i = 0; i < 6; i++) {
@@ -168,7 +175,7 @@ class SessionRegistryTest {
 
     @Test
     void aPeerThatReadsKeepsUpWhateverItReceives() {
-        registry.configure(PulseSettings.defaults().withQueue(100_000, 10_000));
+        use(PulseSettings.defaults().withQueue(100_000, 10_000));
         FakePeer peer = new FakePeer();
         Connection c = registry.open(peer, null, null);
         for (int i = 0; i < 1000; i++) {
@@ -184,7 +191,7 @@ class SessionRegistryTest {
 
     @Test
     void aPeerThatStopsReadingIsDroppedOnceItsUnreadOutputPassesTheLimit() {
-        registry.configure(PulseSettings.defaults().withQueue(100_000, 10_000));
+        use(PulseSettings.defaults().withQueue(100_000, 10_000));
         FakePeer peer = new FakePeer(); // the container takes every send at once, as Payara's does
         Connection c = registry.open(peer, null, null);
         int accepted = 0;

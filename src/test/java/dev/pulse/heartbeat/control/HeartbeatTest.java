@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pulse.config.PulseSettings;
+import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.Connection;
+import dev.pulse.monitoring.control.Stats;
 import dev.pulse.testing.FakeClock;
 import dev.pulse.testing.FakePeer;
 import java.util.ArrayList;
@@ -28,8 +30,13 @@ class HeartbeatTest {
     @BeforeEach
     void setUp() {
         clock = new FakeClock();
-        registry = new SessionRegistry(clock);
-        registry.configure(settings(1000, 2000));
+        use(settings(1000, 2000));
+    }
+
+    /** A fresh registry and heartbeat with these settings, on the same clock. */
+    private void use(PulseSettings settings) {
+        Stats stats = new Stats();
+        registry = new SessionRegistry(settings, clock, stats, new ErrorLog(stats));
         heartbeat = new Heartbeat(registry);
     }
 
@@ -49,7 +56,7 @@ class HeartbeatTest {
 
     @Test
     void pingsEveryIntervalWithTheSendTimeInThePayload() {
-        registry.configure(settings(3000, 2000));
+        use(settings(3000, 2000));
         FakePeer peer = new FakePeer();
         Connection c = registry.open(peer, "alice", null);
         List<Long> pingedAt = new ArrayList<>();
@@ -132,7 +139,7 @@ class HeartbeatTest {
             long interval = 1000 + random.nextInt(30) * 500L;
             long timeout = 500 + random.nextInt(40) * 250L;
             setUp();
-            registry.configure(settings(interval, timeout));
+            use(settings(interval, timeout));
             clock.advanceMillis(random.nextInt(1000)); // ticks are not aligned to anything
             FakePeer peer = new FakePeer();
             Connection c = registry.open(peer, null, null);
@@ -179,7 +186,7 @@ class HeartbeatTest {
 
     @Test
     void firstPingsOfSessionsOpenedTogetherAreSpreadOverTheInterval() {
-        registry.configure(settings(25_000, 20_000));
+        use(settings(25_000, 20_000));
         List<FakePeer> peers = new ArrayList<>();
         for (int i = 0; i < 1000; i++) {
             FakePeer p = new FakePeer();

@@ -4,11 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pulse.config.PulseSettings;
-import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.testing.InProcessPulse;
 import dev.pulse.testing.TestClient;
 import jakarta.json.JsonObject;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -16,13 +14,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class TopicMessagesEndpointTest {
 
     @RegisterExtension
-    static final InProcessPulse PULSE = new InProcessPulse();
-    private static final SessionRegistry REGISTRY = SessionRegistry.shared();
-
-    @BeforeEach
-    void fresh() {
-        REGISTRY.configure(PulseSettings.defaults().withIdentityQueryParam(true));
-    }
+    static final InProcessPulse PULSE = new InProcessPulse()
+            .settings(PulseSettings.defaults().withIdentityQueryParam(true));
 
     private static TestClient connect(String user) throws Exception {
         TestClient client = TestClient.connect(user == null ? PULSE.uri() : PULSE.uri("user=" + user));
@@ -90,7 +83,7 @@ class TopicMessagesEndpointTest {
                 assertEquals("bad_request", error.getString("code"), message);
             }
             assertTrue(client.session().isOpen());
-            assertEquals((long) bad.length, REGISTRY.stats().errors().get("bad_request"));
+            assertEquals((long) bad.length, PULSE.stats().errors().get("bad_request"));
         }
     }
 

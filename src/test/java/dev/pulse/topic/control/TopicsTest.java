@@ -11,10 +11,12 @@ import dev.pulse.connection.entity.Connection;
 import dev.pulse.connection.entity.EvictionReason;
 import dev.pulse.testing.FakeClock;
 import dev.pulse.testing.FakePeer;
+import dev.pulse.testing.LocalNode;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -22,15 +24,21 @@ import org.junit.jupiter.api.Test;
 class TopicsTest {
 
     private FakeClock clock;
+    private LocalNode node;
     private SessionRegistry registry;
     private Topics topics;
 
     @BeforeEach
     void setUp() {
         clock = new FakeClock();
-        registry = new SessionRegistry(clock);
-        registry.configure(PulseSettings.defaults().withTopics(true, 5, 60_000, 1000, 5000));
-        topics = new Topics(registry);
+        use(PulseSettings.defaults().withTopics(true, 5, 60_000, 1000, 5000), null);
+    }
+
+    /** A fresh node with these settings (fixed for a node's life) and fan-out helpers (or null). */
+    private void use(PulseSettings settings, Executor fanOut) {
+        node = new LocalNode(settings, clock, fanOut);
+        registry = node.registry;
+        topics = node.topics;
     }
 
     private static List<Long> seqs(FakePeer peer, String topic) {
@@ -44,9 +52,14 @@ class TopicsTest {
         return c;
     }
 
+    /** Any string as the JSON text a message carries. */
+    private static String json(String text) {
+        return Json.createValue(text).toString();
+    }
+
     private void publish(String topic, int count) {
         for (int i = 0; i < count; i++) {
-            topics.publish(topic, Json.createValue(i));
+            topics.publish(topic, String.valueOf(i));
         }
     }
 
@@ -89,9 +102,8 @@ class TopicsTest {
         publish("room", 12); // history size 5: keeps 8..12
         FakePeer peer = new FakePeer();
         Connection c = open(peer, null);
-        String epoch = topics.members("room").isEmpty() ? null : null;
         topics.subscribe(c, "room", null, null, null);
-        epoch = peer.json("subscribed").get(0).getString("epoch");
+        String epoch = peer.json("subscribed").get(0).getString("epoch");
         topics.subscribe(c, "room", 2L, epoch, null);
         JsonObject gap = peer.json("gap").get(0);
         assertEquals(3, gap.getInt("from"));
@@ -104,10 +116,10 @@ class TopicsTest {
 
     @Test
     void aReplayLargerThanTheUnreadLimitDoesNotDropTheResumingSession() {
-        registry.configure(PulseSettings.defaults().withQueue(2000, 20_000).withTopics(true, 100, 60_000, 1000, 5000));
-        String big = "y".repeat(1000);
+        use(PulseSettings.defaults().withQueue(2000, 20_000).withTopics(true, 100, 60_000, 1000, 5000), null);
+        String big = json("y".repeat(1000));
         for (int i = 0; i < 100; i++) {
-            topics.publish("big", Json.createValue(big)); // 100 K characters retained, 5 times the limit
+            topics.publish("big", big); // 100 K characters retained, 5 times the limit
         }
         FakePeer peer = new FakePeer();
         Connection c = open(peer, null);
@@ -116,7 +128,7 @@ class TopicsTest {
         assertTrue(registry.find(c.id()).isPresent());
         assertEquals(1, peer.pings.size(), "a probe asks for the acknowledgement at once");
         registry.pong(c, peer.lastPing());
-        topics.publish("big", Json.createValue(big));
+        topics.publish("big", big);
         assertEquals(101, seqs(peer, "big").size(), "live messages follow once the replay is acknowledged");
     }
 
@@ -150,8 +162,8 @@ class TopicsTest {
         FakePeer anonymous = new FakePeer();
         Connection a = open(alice, "alice");
         open(anonymous, null);
-        topics.publish(TopicNames.BROADCAST, Json.createValue("all"));
-        topics.publish("user:alice", Json.createValue("only alice"));
+        topics.publish(TopicNames.BROADCAST, json("all"));
+        topics.publish("user:alice", json("only alice"));
         assertEquals(List.of(1L), seqs(alice, "broadcast"));
         assertEquals(List.of(1L), seqs(anonymous, "broadcast"));
         assertEquals(List.of(1L), seqs(alice, "user:alice"));
@@ -162,16 +174,16 @@ class TopicsTest {
 
     @Test
     void aSubscriberThatCannotKeepUpIsDroppedAndDoesNotHoldUpTheOthers() {
-        registry.configure(PulseSettings.defaults().withQueue(100, 16 << 20).withTopics(true, 50, 60_000, 1000, 5000));
+        use(PulseSettings.defaults().withQueue(100, 16 << 20).withTopics(true, 50, 60_000, 1000, 5000), null);
         FakePeer stuck = new FakePeer().stall(); // never completes a send: a peer that stopped reading
         FakePeer healthy = new FakePeer();
         Connection s = open(stuck, null);
         Connection h = open(healthy, null);
         topics.subscribe(s, "feed", null, null, null);
         topics.subscribe(h, "feed", null, null, null);
-        String payload = "x".repeat(4096);
+        String payload = json("x".repeat(4096));
         for (int i = 0; i < 200; i++) {
-            topics.publish("feed", Json.createValue(payload));
+            topics.publish("feed", payload);
         }
         List<Long> expected = new ArrayList<>();
         for (long i = 1; i <= 200; i++) {
@@ -181,7 +193,7 @@ class TopicsTest {
         assertEquals(1008, stuck.closeCode);
         assertEquals(1L, registry.stats().evictions().get("queue"));
         assertTrue(registry.find(s.id()).isEmpty());
-        assertFalse(s.topics().contains("feed"), "a dropped session leaves its topics");
+        assertNull(node.subscribers.find("feed", s), "a dropped session leaves its topics");
         assertTrue(registry.find(h.id()).isPresent());
     }
 
@@ -201,23 +213,23 @@ class TopicsTest {
 
         registry.closed(b1); // a reload: closed ...
         clock.advanceMillis(2000);
-        registry.sweep();
+        topics.housekeeping();
         FakePeer bob2 = new FakePeer();
         Connection b2 = open(bob2, "bob"); // ... and back within the grace period
         topics.subscribe(b2, "room", null, null, null);
         clock.advanceMillis(10_000);
-        registry.sweep();
+        topics.housekeeping();
         assertEquals(1, watcher.json("join").size(), "no second join");
         assertTrue(watcher.json("leave").isEmpty(), "no leave");
 
         registry.drop(b2, EvictionReason.HEARTBEAT, null);
         clock.advanceMillis(4999);
-        registry.sweep();
+        topics.housekeeping();
         assertTrue(watcher.json("leave").isEmpty(), "still listed during the grace period");
         assertEquals(0, topics.members("room").stream().filter(m -> m.user().equals("bob")).findFirst().orElseThrow()
                 .connections());
         clock.advanceMillis(1001);
-        registry.sweep();
+        topics.housekeeping();
         JsonObject leave = watcher.json("leave").get(0);
         assertEquals("bob", leave.getString("user"));
         assertEquals("evicted", leave.getString("reason"));
@@ -241,23 +253,28 @@ class TopicsTest {
     @Test
     void idleTopicsAreDroppedSoMemoryStaysBounded() {
         FakePeer peer = new FakePeer();
-        Connection c = open(peer, null);
+        Connection c = open(peer, "ann");
+        topics.publish(TopicNames.BROADCAST, json("kept"));
         for (int i = 0; i < 50; i++) {
             topics.subscribe(c, "t" + i, null, null, null);
-            topics.publish("t" + i, Json.createValue(i));
+            topics.publish("t" + i, String.valueOf(i));
             topics.unsubscribe(c, "t" + i);
         }
-        int before = topics.size();
+        assertEquals(51, node.topicStore().size(), "every topic retains its message");
+        assertEquals(2, topics.size(), "subscribed on this node: broadcast and user:ann");
         clock.advanceMillis(60_001 + 1000); // history ttl and idle time
-        registry.sweep();
-        assertTrue(before >= 50);
-        assertEquals(1, topics.size(), "only broadcast, which has a subscriber, is left");
+        topics.housekeeping();
+        assertEquals(1, node.topicStore().size(), "only broadcast, which has a subscriber, is kept");
+        assertEquals(2, topics.size());
+        assertEquals(List.of(1L), seqs(peer, TopicNames.BROADCAST));
+        topics.publish(TopicNames.BROADCAST, json("same epoch"));
+        assertEquals(List.of(1L, 2L), seqs(peer, TopicNames.BROADCAST), "a topic in use keeps its sequence");
     }
 
     /** Publishing races resuming subscribers: each still sees every seq once, in order. */
     @Test
     void resumeDuringConcurrentPublishingLosesAndDuplicatesNothing() throws Exception {
-        registry.configure(PulseSettings.defaults().withTopics(true, 1000, 60_000, 1000, 5000));
+        use(PulseSettings.defaults().withTopics(true, 1000, 60_000, 1000, 5000), null);
         FakePeer seed = new FakePeer();
         Connection s = open(seed, null);
         topics.subscribe(s, "race", null, null, null);
@@ -279,26 +296,26 @@ class TopicsTest {
         for (int i = 0; i < peers.size(); i++) {
             List<Long> got = seqs(peers.get(i), "race");
             assertNull(peers.get(i).json("gap").stream().findFirst().orElse(null));
+            assertEquals(900 - sinces.get(i), got.size(), "subscriber " + i + " got every seq after " + sinces.get(i));
             for (int k = 0; k < got.size(); k++) {
                 assertEquals(sinces.get(i) + 1 + k, got.get(k), "subscriber " + i + " at " + k);
             }
-            assertEquals(900, got.get(got.size() - 1));
         }
     }
 
     /** Large topics are delivered from several threads: still every message, in order, to every subscriber. */
     @Test
     void parallelFanOutKeepsEachSubscribersOrderAndDropsTheStuck() throws Exception {
-        registry.configure(PulseSettings.defaults().withQueue(10, 16 << 20).withTopics(true, 50, 60_000, 1000, 5000));
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
         java.util.concurrent.atomic.AtomicInteger helped = new java.util.concurrent.atomic.AtomicInteger();
-        topics.fanOutOn(task -> pool.execute(() -> {
-            helped.incrementAndGet();
-            task.run();
-        }));
+        use(PulseSettings.defaults().withQueue(10, 16 << 20).withTopics(true, 50, 60_000, 1000, 5000),
+                task -> pool.execute(() -> {
+                    helped.incrementAndGet();
+                    task.run();
+                }));
         try {
             List<FakePeer> peers = new ArrayList<>();
-            for (int i = 0; i < Topics.PARALLEL_FAN_OUT_MIN + 100; i++) {
+            for (int i = 0; i < FanOut.PARALLEL_MIN + 100; i++) {
                 FakePeer peer = new FakePeer();
                 peers.add(peer);
                 topics.subscribe(open(peer, null), "big", null, null, null);
@@ -320,7 +337,7 @@ class TopicsTest {
             assertEquals(30L * peers.size(), peers.stream().mapToLong(p -> seqs(p, "big").size()).sum());
             assertTrue(helped.get() > 0, "helpers delivered some slices");
             assertEquals(1008, stuck.closeCode);
-            assertFalse(s.topics().contains("big"), "the dropped session left the topic");
+            assertNull(node.subscribers.find("big", s), "the dropped session left the topic");
         } finally {
             pool.shutdownNow();
         }
