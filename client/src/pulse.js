@@ -142,7 +142,7 @@ export const DEFAULTS = /** @type {Readonly<{backoffBase: number, backoffCap: nu
     backoffBase: 500, // the first retry waits up to this; each failed handshake in a row doubles the bound
     backoffCap: 15_000, // no handshake retry waits longer, so a returning server is found within 15 s even unasked
     readyEvery: 1_000, // while the server is away, ask whether it is ready every [1/2, 1) of this ...
-    readyFor: 120_000, // ... for this long into an outage; then back off like handshakes
+    readyFor: 120_000, // ... for this long into an outage; then the period grows with the outage's age, up to backoffCap
     healthyAfter: 10_000, // a connection open this long resets the backoff; a server that drops us at once does not
     probeTimeout: 1_000, // after a late timer, a wake-up or an 'online': this long for any answer to a probe ping
     connectTimeout: 10_000, // a handshake + welcome that takes longer is abandoned and retried

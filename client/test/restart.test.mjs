@@ -85,11 +85,19 @@ test('readiness answers that are neither 2xx nor 503 (a proxy that does not rout
     pulse.close();
 });
 
-test('after readyFor, an outage is backed off like handshakes', async () => {
+test('after readyFor, the period of the checks grows with the age of the outage, up to the cap', async () => {
     const { env, pulse, seen } = await killed(() => 0.999);
-    await env.clock.advance(200_000);
-    const late = seen.state.filter((s) => s.state === 'reconnecting').slice(-3).map((s) => s.delay);
-    assert.ok(late.every((d) => d > 10_000), `backed off: ${late}`);
+    const start = env.clock.now;
+    await env.clock.advance(30 * 60_000);
+    const waits = seen.state.filter((s) => s.state === 'reconnecting' && s.code === 1006).slice(2)
+        .map((s) => ({ age: s.retryAt - s.delay - start, delay: s.delay }));
+    for (const { age, delay } of waits) {
+        const bound = Math.min(15_000, Math.max(1000, (age + 1000) / 120)); // the outage began a little before start
+        assert.ok(delay < bound && delay >= bound / 2 - 1, `at ${age} ms into the outage: ${delay} ms, bound ${bound}`);
+    }
+    assert.ok(waits.filter((w) => w.age > 4 * 60_000 && w.age < 5 * 60_000).every((w) => w.delay > 1900), 'slower after 4 min');
+    assert.ok(waits.at(-1).delay > 14_900, `near the cap after 30 min: ${waits.at(-1).delay}`);
+    assert.ok(waits.length < 500, `${waits.length} checks in 30 min (at one a second: 1800)`);
     pulse.close();
 });
 

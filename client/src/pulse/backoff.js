@@ -2,7 +2,8 @@
  * When to try again: full-jitter exponential backoff for handshakes, the server's own `retry-after` on 1012/1013
  * (and the same backoff after it, which keeps the spread the server gave its clients), a short jittered period for
  * readiness checks while a server that went without notice is away (they are cheap, and a returning server is found
- * within a second), and a reset once a connection stayed healthy.
+ * within a second; in long outages the period grows with the outage's age), and a reset once a connection stayed
+ * healthy.
  *
  * @module pulse/backoff
  */
@@ -136,16 +137,16 @@ export class Backoff {
         this.check(now);
         this.#welcomedAt = null;
         this.#downSince ??= now;
-        const delay = !welcomed && this.#failures >= 1 && this.#quick(now)
-            ? this.#readyDelay() // not the first retry of an outage without notice: the server is away, find it soon
+        const delay = !welcomed && this.#failures >= 1 && this.#quick()
+            ? this.#readyDelay(now) // not the first retry of an outage without notice: the server is away, find it soon
             : backoffDelay(this.#failures, { base: this.#base, cap: this.#cap, random: this.#random });
         this.#failures = Math.min(this.#failures + 1, MAX_FAILURES);
         return this.#honour(now, delay, retryAfter(code, reason));
     }
 
     /**
-     * A readiness check said the server is not (yet) there: check again soon, in [readyEvery/2, readyEvery), as
-     * long as the outage is younger than `readyFor` and came without notice; otherwise back off like handshakes. A
+     * A readiness check said the server is not (yet) there: after an outage without notice, check again soon (see
+     * {@link Backoff#readyDelay}); after the server's own retry-after, back off like handshakes. A
      * handshake that fails before any welcome in such an outage is retried as soon (the server may answer its
      * readiness before the application is deployed, or there may be no readiness URL to ask).
      *
@@ -155,24 +156,29 @@ export class Backoff {
      */
     notReady(now, hint = 0) {
         this.#downSince ??= now;
-        const delay = this.#quick(now)
-            ? this.#readyDelay()
+        const delay = this.#quick()
+            ? this.#readyDelay(now)
             : backoffDelay(this.#failures, { base: this.#base, cap: this.#cap, random: this.#random });
         this.#failures = Math.min(this.#failures + 1, MAX_FAILURES);
         return this.#honour(now, delay, hint);
     }
 
-    /**
-     * @param {number} now
-     * @returns {boolean} whether the outage came without notice and is younger than `readyFor`
-     */
-    #quick(now) {
-        return !this.#announced && this.#downSince !== null && now - this.#downSince < this.#readyFor;
+    /** @returns {boolean} whether the current outage came without notice */
+    #quick() {
+        return !this.#announced && this.#downSince !== null;
     }
 
-    /** @returns {number} a delay in [readyEvery/2, readyEvery) */
-    #readyDelay() {
-        return Math.floor(this.#readyEvery * (0.5 + this.#random() / 2));
+    /**
+     * @param {number} now
+     * @returns {number} a delay in [bound/2, bound): the bound is `readyEvery` for the first `readyFor` of the
+     *     outage, then grows with its age (readyEvery per readyFor of it: 2 s after 4 minutes with the defaults) up
+     *     to the cap, so a long outage costs few checks and a returning server is still found within a small share
+     *     of the time it was away
+     */
+    #readyDelay(now) {
+        const age = now - /** @type {number} */ (this.#downSince);
+        const bound = Math.min(this.#cap, Math.max(this.#readyEvery, (this.#readyEvery * age) / Math.max(1, this.#readyFor)));
+        return Math.floor(bound * (0.5 + this.#random() / 2));
     }
 
     /**
