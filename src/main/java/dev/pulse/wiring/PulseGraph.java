@@ -6,7 +6,10 @@ import dev.pulse.connection.boundary.PulseEndpoint;
 import dev.pulse.connection.control.Clock;
 import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.connection.control.InboundDispatcher;
+import dev.pulse.connection.control.AddressLimits;
+import dev.pulse.connection.control.Refusals;
 import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.connection.control.Shutdown;
 import dev.pulse.heartbeat.control.Heartbeat;
 import dev.pulse.heartbeat.control.Pacer;
 import dev.pulse.monitoring.boundary.HealthStatus;
@@ -54,6 +57,9 @@ public final class PulseGraph implements AutoCloseable {
     private final StoreStats storeStats = new StoreStats();
     private final ErrorLog errors;
     private final SessionRegistry registry;
+    private final AddressLimits addresses = new AddressLimits();
+    private final Refusals refusals;
+    private final Shutdown shutdown;
     private final Store store;
     private final Topics topics;
     private final PulseEndpoint endpoint;
@@ -67,8 +73,10 @@ public final class PulseGraph implements AutoCloseable {
         this.storeSettings = storeSettings;
         this.clock = clock;
         this.errors = new ErrorLog(stats);
-        this.registry = new SessionRegistry(settings, clock, stats, errors);
-        registry.closeRefusalsOn(threads.refusalCloser());
+        this.registry = new SessionRegistry(settings, clock, stats, errors, addresses);
+        this.refusals = new Refusals(clock);
+        refusals.closeOn(threads.refusalCloser());
+        this.shutdown = new Shutdown(registry, settings);
         Subscribers subscribers = new Subscribers();
         Delivery delivery = new Delivery(registry);
         PresenceListener announcer = new PresenceAnnouncer(subscribers, delivery);
@@ -80,9 +88,9 @@ public final class PulseGraph implements AutoCloseable {
         registry.listen(topics);
         InboundDispatcher dispatcher = new InboundDispatcher(registry, errors,
                 new TopicMessages(registry, topics).handlers());
-        this.endpoint = new PulseEndpoint(registry, errors, dispatcher, topics::attach);
-        this.heartbeat = new Heartbeat(registry, pacer);
-        this.health = new HealthStatus(registry, store::available);
+        this.endpoint = new PulseEndpoint(registry, refusals, shutdown, errors, dispatcher, topics::attach);
+        this.heartbeat = new Heartbeat(registry, refusals, pacer);
+        this.health = new HealthStatus(registry, shutdown, store::available);
         store.start(topics);
         this.housekeeping = threads.scheduler().scheduleWithFixedDelay(this::housekeeping, HOUSEKEEPING_MILLIS,
                 HOUSEKEEPING_MILLIS, TimeUnit.MILLISECONDS);
@@ -123,6 +131,18 @@ public final class PulseGraph implements AutoCloseable {
 
     public SessionRegistry registry() {
         return registry;
+    }
+
+    public AddressLimits addresses() {
+        return addresses;
+    }
+
+    public Refusals refusals() {
+        return refusals;
+    }
+
+    public Shutdown shutdown() {
+        return shutdown;
     }
 
     public Topics topics() {

@@ -6,7 +6,10 @@ import dev.pulse.config.StoreSettings;
 import dev.pulse.connection.boundary.PulseEndpoint;
 import dev.pulse.connection.control.Clock;
 import dev.pulse.connection.control.ErrorLog;
+import dev.pulse.connection.control.AddressLimits;
+import dev.pulse.connection.control.Refusals;
 import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.connection.control.Shutdown;
 import dev.pulse.heartbeat.control.Heartbeat;
 import dev.pulse.heartbeat.control.Pacer;
 import dev.pulse.monitoring.boundary.HealthStatus;
@@ -69,8 +72,8 @@ public class Wiring {
 
     @PreDestroy
     void close() {
-        graph.registry().closeRefusalsOn(Runnable::run); // the managed threads go with the application
-        graph.registry().shutdown();
+        graph.refusals().closeOn(Runnable::run); // the managed threads go with the application
+        graph.shutdown().shutdown();
         graph.close();
     }
 
@@ -87,6 +90,21 @@ public class Wiring {
     @Produces
     SessionRegistry registry() {
         return graph.registry();
+    }
+
+    @Produces
+    AddressLimits addresses() {
+        return graph.addresses();
+    }
+
+    @Produces
+    Refusals refusals() {
+        return graph.refusals();
+    }
+
+    @Produces
+    Shutdown shutdown() {
+        return graph.shutdown();
     }
 
     @Produces

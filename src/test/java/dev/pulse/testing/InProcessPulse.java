@@ -59,7 +59,7 @@ public final class InProcessPulse implements BeforeEachCallback, AfterEachCallba
 
         void stop() {
             try {
-                graph.registry().shutdown(); // closes every session (1001), as the container's undeploy does
+                graph.shutdown().shutdown(); // closes every session (1001), as the container's undeploy does
                 server.stop();
                 graph.close();
             } finally {

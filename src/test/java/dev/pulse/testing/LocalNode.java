@@ -3,6 +3,7 @@ package dev.pulse.testing;
 import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.connection.control.InboundDispatcher;
+import dev.pulse.connection.control.AddressLimits;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.monitoring.control.Stats;
 import dev.pulse.monitoring.control.StoreStats;
@@ -36,7 +37,7 @@ public final class LocalNode {
     public LocalNode(PulseSettings settings, FakeClock clock, Executor fanOut) {
         this.settings = settings;
         this.clock = clock;
-        this.registry = new SessionRegistry(settings, clock, stats, errors);
+        this.registry = new SessionRegistry(settings, clock, stats, errors, new AddressLimits());
         Delivery delivery = new Delivery(registry);
         this.store = new InMemoryStore(settings, new PresenceAnnouncer(subscribers, delivery));
         this.topics = new Topics(subscribers, store.topics(), store.presence(), delivery, clock, fanOut,

@@ -1,6 +1,7 @@
 package dev.pulse.connection.boundary;
 
 import dev.pulse.config.TrustedProxies;
+import dev.pulse.connection.control.AddressLimits;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.UserNames;
@@ -31,6 +32,9 @@ public class HandshakeFilter extends HttpFilter {
     @Inject
     transient SessionRegistry registry;
 
+    @Inject
+    transient AddressLimits addresses;
+
     static String currentRemote() {
         return REMOTE.get();
     }
@@ -59,9 +63,9 @@ public class HandshakeFilter extends HttpFilter {
             return;
         }
         String remote = remote(request, registry.settings().guard().proxies());
-        String address = SessionRegistry.address(remote);
+        String address = AddressLimits.address(remote);
         int limit = registry.settings().guard().perAddress();
-        if (limit > 0 && registry.connectionsFrom(address) >= limit) {
+        if (limit > 0 && addresses.from(address) >= limit) {
             registry.errors().record(null, ErrorCode.TOO_MANY_CONNECTIONS,
                     "refused a connection from " + address + ": " + limit + " already open");
             response.setStatus(429);

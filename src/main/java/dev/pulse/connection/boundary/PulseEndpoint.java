@@ -3,6 +3,8 @@ package dev.pulse.connection.boundary;
 import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.connection.control.InboundDispatcher;
+import dev.pulse.connection.control.Refusals;
+import dev.pulse.connection.control.Shutdown;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.protocol.ErrorCode;
@@ -29,14 +31,18 @@ public final class PulseEndpoint extends Endpoint {
     private static final String CONNECTION = Connection.class.getName();
 
     private final SessionRegistry registry;
+    private final Refusals refusals;
+    private final Shutdown shutdown;
     private final ErrorLog errors;
     private final InboundDispatcher dispatcher;
     private final Consumer<Connection> attach;
 
     /** @param attach subscribes a new session to its implicit topics, before its welcome */
-    public PulseEndpoint(SessionRegistry registry, ErrorLog errors, InboundDispatcher dispatcher,
-            Consumer<Connection> attach) {
+    public PulseEndpoint(SessionRegistry registry, Refusals refusals, Shutdown shutdown, ErrorLog errors,
+            InboundDispatcher dispatcher, Consumer<Connection> attach) {
         this.registry = registry;
+        this.refusals = refusals;
+        this.shutdown = shutdown;
         this.errors = errors;
         this.dispatcher = dispatcher;
         this.attach = attach;
@@ -49,7 +55,7 @@ public final class PulseEndpoint extends Endpoint {
         String authFailure = Identity.authFailure(session, user, settings.guard().authRequired());
         if (authFailure != null) {
             errors.record(null, ErrorCode.UNAUTHENTICATED, authFailure);
-            registry.refuse(new SessionPeer(session), 4001, authFailure);
+            refusals.refuse(new SessionPeer(session), 4001, authFailure);
             return;
         }
         session.setMaxTextMessageBufferSize(settings.maxMessageBytes());
@@ -59,7 +65,7 @@ public final class PulseEndpoint extends Endpoint {
         if (connection == null) { // passed the handshake's check in a race with others from its address
             errors.record(null, ErrorCode.TOO_MANY_CONNECTIONS, "closed a session from " + remote + ": "
                     + settings.guard().perAddress() + " already open");
-            registry.refuse(new SessionPeer(session), 1008, "too many connections");
+            refusals.refuse(new SessionPeer(session), 1008, "too many connections");
             return;
         }
         session.getUserProperties().put(CONNECTION, connection);
@@ -80,6 +86,7 @@ public final class PulseEndpoint extends Endpoint {
         attach.accept(connection);
         registry.send(connection, Wire.welcome(connection.id(), connection.user(), settings.heartbeatInterval(),
                 settings.heartbeatTimeout(), registry.clock().millis()));
+        shutdown.opened(connection); // opened while the node stops: closed like the others
     }
 
     private void binary(Session session, Connection connection, ByteBuffer data) {

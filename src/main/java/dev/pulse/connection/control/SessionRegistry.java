@@ -18,8 +18,6 @@ import java.util.UUID;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -29,27 +27,15 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class SessionRegistry {
 
     private static final Logger LOG = System.getLogger(SessionRegistry.class.getName());
-    /** Unread output beyond which a close frame is stuck behind data the peer does not read. */
-    static final long LINGER_UNREAD_CHARS = 64 * 1024;
-    /** How long a session dropped behind unread output counts as lingering. */
-    static final long FORGET_LINGERING_MILLIS = 15 * 60_000;
 
     private final Clock clock;
     private final Stats stats;
     private final ErrorLog errorLog;
     private final Map<String, Connection> open = new ConcurrentHashMap<>();
-    /** Sessions dropped behind unread output (their sockets may stay open), with the epoch ms of the drop. */
-    private final Map<Connection, Long> lingering = new ConcurrentHashMap<>();
-    /** Open sessions per client address, for pulse.limits.per-address. */
-    private final Map<String, java.util.concurrent.atomic.AtomicInteger> perAddress = new ConcurrentHashMap<>();
-    /** Handshakes refused right after the upgrade (4001), closed again on each tick while still open. */
-    private final Map<Peer, String[]> refused = new ConcurrentHashMap<>();
-    /** Where the first close of a refused handshake runs; at once unless the container's threads are given. */
-    private volatile Executor refusalCloser = Runnable::run;
+    private final Lingering lingering = new Lingering();
+    private final AddressLimits addresses;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final PulseSettings settings;
-    private volatile boolean shuttingDown;
-    private volatile boolean restarting;
 
     /** What other features need to hear about sessions: when one is gone, and every heartbeat tick. */
     public interface Listener {
@@ -60,7 +46,9 @@ public final class SessionRegistry {
 
     }
 
-    public SessionRegistry(PulseSettings settings, Clock clock, Stats stats, ErrorLog errorLog) {
+    public SessionRegistry(PulseSettings settings, Clock clock, Stats stats, ErrorLog errorLog,
+            AddressLimits addresses) {
+        this.addresses = addresses;
         this.settings = settings;
         this.clock = clock;
         this.stats = stats;
@@ -88,10 +76,6 @@ public final class SessionRegistry {
         return settings;
     }
 
-    public boolean shuttingDown() {
-        return shuttingDown;
-    }
-
     /**
      * Registers a new session; its first Ping is spread at random over the first interval. Null when its address
      * already has {@code pulse.limits.per-address} sessions open: the handshake's check is not atomic with this,
@@ -99,7 +83,7 @@ public final class SessionRegistry {
      */
     public Connection open(Peer peer, String user, String remote) {
         PulseSettings s = settings;
-        if (remote != null && !countIn(address(remote), s.guard().perAddress())) {
+        if (remote != null && !addresses.admit(remote, s.guard().perAddress())) {
             return null;
         }
         long interval = s.heartbeatInterval() * 1_000_000;
@@ -111,10 +95,6 @@ public final class SessionRegistry {
         connection.limit(new RateLimiter(s.guard().messagesPerSecond(), clock.nanos()));
         open.put(connection.id(), connection);
         stats.opened.increment();
-        if (shuttingDown && open.remove(connection.id()) != null) {
-            closeForShutdown(connection);
-            announceGone(connection, false);
-        }
         return connection;
     }
 
@@ -213,129 +193,24 @@ public final class SessionRegistry {
         announceGone(connection, true);
     }
 
-    /**
-     * Closes a session that must not be served (an invalid token: 4001) without registering it. The close runs
-     * on {@link #closeRefusalsOn}: a close from inside the container's open callback races Payara's upgrade,
-     * which then loses the close frame (seen in CI: the client read no close, or end of stream, while Payara
-     * logged NPEs finishing the upgrade response). Should a close still not take, the heartbeat tick closes
-     * the session again while it stays open, from a second on, for up to 10 s.
-     */
-    public void refuse(Peer peer, int code, String reason) {
-        refused.put(peer, new String[] {String.valueOf(code), reason, String.valueOf(clock.millis())});
-        try {
-            refusalCloser.execute(() -> peer.close(code, reason));
-        } catch (RejectedExecutionException e) {
-            peer.close(code, reason);
-        }
-    }
-
-    /** Runs the first close of each refused handshake there, typically a little after the open callback. */
-    public void closeRefusalsOn(Executor executor) {
-        this.refusalCloser = executor;
-    }
-
-    /** Housekeeping on every heartbeat tick: closes refused sessions again, forgets long-lingering ones. */
+    /** Housekeeping on every heartbeat tick: forgets long-lingering sessions. */
     public void sweep() {
-        long now = clock.millis();
-        refused.entrySet().removeIf(e -> {
-            String[] r = e.getValue();
-            long age = now - Long.parseLong(r[2]);
-            if (!e.getKey().isOpen() || age > 10_000) {
-                return true;
-            }
-            if (age >= 1_000) { // the first close has had its time; a second one sooner would race it
-                e.getKey().close(Integer.parseInt(r[0]), r[1]);
-            }
-            return false;
-        });
-        lingering.values().removeIf(droppedAt -> now - droppedAt > FORGET_LINGERING_MILLIS);
+        lingering.forgetOld(clock.millis());
     }
 
-    /**
-     * Sessions dropped in the last 15 minutes while more than 64 K characters sent to them were unread: their
-     * close frame waits behind that data, so their TCP sockets may stay open (the portable WebSocket API cannot
-     * abort a socket, and containers report such sessions closed at once) until the peer reads or the OS gives up.
-     */
+    /** Sessions dropped in the last 15 minutes whose sockets may still be open behind unread output. */
     public int lingering() {
-        return lingering.size();
+        return lingering.count();
     }
 
-    /**
-     * Closes every session because the server stops: 1001, or with {@code pulse.shutdown.restart} 1012 with a
-     * jittered retry-after hint so that clients do not all come back in the same instant. Idempotent.
-     */
-    public void shutdown() {
-        closeAll(settings.shutdownRestart(), "shutting down");
-    }
-
-    /**
-     * Drains this node before a restart: every session, and every one that connects from now on, is closed
-     * with 1012 and a jittered retry-after, and readiness turns DOWN so a load balancer stops sending clients.
-     * For servers whose container closes sessions itself before the application hears of a shutdown (WildFly).
-     */
-    public int drain() {
-        return closeAll(true, "draining");
-    }
-
-    private int closeAll(boolean restart, String why) {
-        synchronized (this) {
-            if (shuttingDown) {
-                return 0;
-            }
-            shuttingDown = true;
-            restarting = restart;
+    /** Takes a session out of the registry, closes it with {@code close}, and tells the listeners; false if gone. */
+    public boolean remove(Connection connection, java.util.function.Consumer<Connection> close) {
+        if (open.remove(connection.id()) == null) {
+            return false;
         }
-        int count = 0;
-        for (Connection connection : open.values()) {
-            if (open.remove(connection.id()) != null) {
-                closeForShutdown(connection);
-                announceGone(connection, false);
-                count++;
-            }
-        }
-        int closed = count;
-        LOG.log(Level.INFO, () -> "Pulse " + why + ": closed " + closed + " sessions with " + (restart ? "1012" : "1001"));
-        return closed;
-    }
-
-    private void closeForShutdown(Connection connection) {
-        PulseSettings s = settings;
-        if (restarting) {
-            long jitter = s.shutdownRetryJitter() == 0 ? 0 : ThreadLocalRandom.current().nextLong(s.shutdownRetryJitter() + 1);
-            closeQuietly(connection, 1012, "retry-after=" + (s.shutdownRetryAfter() + jitter));
-        } else {
-            closeQuietly(connection, 1001, "server shutting down");
-        }
-    }
-
-    /** Counts one more session from {@code address} unless {@code limit} (0: none) are open from it already. */
-    private boolean countIn(String address, int limit) {
-        boolean[] counted = {false};
-        perAddress.compute(address, (a, count) -> { // atomic per address, as the decrement when one goes
-            var n = count == null ? new java.util.concurrent.atomic.AtomicInteger() : count;
-            if (limit <= 0 || n.get() < limit) {
-                n.incrementAndGet();
-                counted[0] = true;
-            }
-            return n.get() == 0 ? null : n;
-        });
-        return counted[0];
-    }
-
-    /** Open sessions from one client address (without port). */
-    public int connectionsFrom(String address) {
-        var count = perAddress.get(address);
-        return count == null ? 0 : count.get();
-    }
-
-    /** The address part of a remote: "a.b.c.d:port", "v6:port" (as servlets give it), "a.b.c.d" or "[v6]". */
-    public static String address(String remote) {
-        if (remote.startsWith("[")) {
-            int end = remote.indexOf(']');
-            return end > 0 ? remote.substring(1, end) : remote;
-        }
-        int colon = remote.lastIndexOf(':');
-        return colon > 0 ? remote.substring(0, colon) : remote;
+        close.accept(connection);
+        announceGone(connection, false);
+        return true;
     }
 
     private void announceGone(Connection connection, boolean evicted) {
@@ -343,7 +218,7 @@ public final class SessionRegistry {
             return;
         }
         if (connection.remote() != null) {
-            perAddress.computeIfPresent(address(connection.remote()), (a, n) -> n.decrementAndGet() <= 0 ? null : n);
+            addresses.release(connection.remote());
         }
         for (Listener listener : listeners) {
             try {
@@ -354,10 +229,9 @@ public final class SessionRegistry {
         }
     }
 
-    private void closeQuietly(Connection connection, int code, String reason) {
-        if (connection.unacknowledged() > LINGER_UNREAD_CHARS) {
-            lingering.put(connection, clock.millis());
-        }
+    /** Closes with a code, never throwing; the close of a peer behind unread output is tracked as lingering. */
+    void closeQuietly(Connection connection, int code, String reason) {
+        lingering.closing(connection, clock.millis());
         connection.outbox().close();
         try {
             connection.peer().close(code, reason);

@@ -1,6 +1,8 @@
 package dev.pulse.heartbeat.boundary;
 
+import dev.pulse.connection.control.Refusals;
 import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.connection.control.Shutdown;
 import dev.pulse.heartbeat.control.Heartbeat;
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Resource;
@@ -38,6 +40,12 @@ public class HeartbeatTimer {
     @Inject
     SessionRegistry registry;
 
+    @Inject
+    Refusals refusals;
+
+    @Inject
+    Shutdown shutdown;
+
     @Resource
     ManagedExecutorService executor;
 
@@ -69,7 +77,7 @@ public class HeartbeatTimer {
 
     @PreDestroy
     void stop() {
-        registry.closeRefusalsOn(Runnable::run); // the managed threads go with the application
-        registry.shutdown();
+        refusals.closeOn(Runnable::run); // the managed threads go with the application
+        shutdown.shutdown();
     }
 }

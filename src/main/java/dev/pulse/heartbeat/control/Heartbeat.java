@@ -1,6 +1,7 @@
 package dev.pulse.heartbeat.control;
 
 import dev.pulse.config.PulseSettings;
+import dev.pulse.connection.control.Refusals;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.connection.entity.EvictionReason;
@@ -15,14 +16,12 @@ import java.util.List;
 public final class Heartbeat {
 
     private final SessionRegistry registry;
+    private final Refusals refusals;
     private final Pacer pacer;
 
-    public Heartbeat(SessionRegistry registry) {
-        this(registry, Pacer.NONE);
-    }
-
-    public Heartbeat(SessionRegistry registry, Pacer pacer) {
+    public Heartbeat(SessionRegistry registry, Refusals refusals, Pacer pacer) {
         this.registry = registry;
+        this.refusals = refusals;
         this.pacer = pacer;
     }
 
@@ -46,6 +45,7 @@ public final class Heartbeat {
             }
         }
         registry.sweep();
+        refusals.sweep();
         for (int i = 0; i < due.size(); i++) {
             pacer.before(i, due.size(), now);
             Connection connection = due.get(i);

@@ -1,6 +1,6 @@
 package dev.pulse.monitoring.boundary;
 
-import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.connection.control.Shutdown;
 import jakarta.inject.Inject;
 import dev.pulse.protocol.Wire;
 import jakarta.ws.rs.POST;
@@ -19,11 +19,11 @@ import jakarta.ws.rs.core.Response;
 public class DrainResource {
 
     @Inject
-    SessionRegistry registry;
+    Shutdown shutdown;
 
     @POST
     public Response drain() {
-        int closed = registry.drain();
+        int closed = shutdown.drain();
         return Response.accepted(Wire.object().add("closed", closed).add("ready", false).build()).build();
     }
 }

@@ -1,6 +1,7 @@
 package dev.pulse.monitoring.boundary;
 
 import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.connection.control.Shutdown;
 import java.util.function.BooleanSupplier;
 
 /** Liveness and readiness as Pulse sees them, for MicroProfile Health and for servers without it on the app port. */
@@ -10,10 +11,12 @@ public final class HealthStatus {
     static final long STALE_TICK_MILLIS = 10_000;
 
     private final SessionRegistry registry;
+    private final Shutdown shutdown;
     private final BooleanSupplier storeAvailable;
 
-    public HealthStatus(SessionRegistry registry, BooleanSupplier storeAvailable) {
+    public HealthStatus(SessionRegistry registry, Shutdown shutdown, BooleanSupplier storeAvailable) {
         this.registry = registry;
+        this.shutdown = shutdown;
         this.storeAvailable = storeAvailable;
     }
 
@@ -25,7 +28,7 @@ public final class HealthStatus {
 
     /** Ready once the heartbeat has ticked, while the store answers, until shutdown begins. */
     public boolean ready() {
-        return registry.stats().lastTickAt() != 0 && !registry.shuttingDown() && live() && storeAvailable.getAsBoolean();
+        return registry.stats().lastTickAt() != 0 && !shutdown.active() && live() && storeAvailable.getAsBoolean();
     }
 
     public boolean storeAvailable() {

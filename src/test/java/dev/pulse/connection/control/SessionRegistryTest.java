@@ -21,6 +21,9 @@ class SessionRegistryTest {
 
     private FakeClock clock;
     private SessionRegistry registry;
+    private AddressLimits addresses;
+    private Refusals refusals;
+    private Shutdown shutdown;
 
     @BeforeEach
     void setUp() {
@@ -31,7 +34,10 @@ class SessionRegistryTest {
     /** A fresh registry with these settings (settings are fixed for a registry's life). */
     private void use(PulseSettings settings) {
         Stats stats = new Stats();
-        registry = new SessionRegistry(settings, clock, stats, new ErrorLog(stats));
+        addresses = new AddressLimits();
+        registry = new SessionRegistry(settings, clock, stats, new ErrorLog(stats), addresses);
+        refusals = new Refusals(clock);
+        shutdown = new Shutdown(registry, settings);
     }
 
     private void configure(boolean restart, int maxQueued) {
@@ -57,11 +63,11 @@ class SessionRegistryTest {
         registry.open(new FakePeer(), null, "203.0.113.9"); // behind a trusted proxy: no port
         registry.open(new FakePeer(), null, "0:0:0:0:0:0:0:1:6000");
         registry.open(new FakePeer(), null, "[2001:db8::5]");
-        assertEquals(2, registry.connectionsFrom("203.0.113.9"));
-        assertEquals(1, registry.connectionsFrom("0:0:0:0:0:0:0:1"));
-        assertEquals(1, registry.connectionsFrom("2001:db8::5"));
+        assertEquals(2, addresses.from("203.0.113.9"));
+        assertEquals(1, addresses.from("0:0:0:0:0:0:0:1"));
+        assertEquals(1, addresses.from("2001:db8::5"));
         registry.closed(direct);
-        assertEquals(1, registry.connectionsFrom("203.0.113.9"));
+        assertEquals(1, addresses.from("203.0.113.9"));
     }
 
     @Test
@@ -89,7 +95,7 @@ class SessionRegistryTest {
         }
         pool.shutdown();
         assertEquals(50, opened.size(), "exactly the limit admitted out of 800");
-        assertEquals(50, registry.connectionsFrom("198.51.100.3"));
+        assertEquals(50, addresses.from("198.51.100.3"));
         assertNull(registry.open(new FakePeer(), null, "198.51.100.3:9"), "one more is refused");
         assertTrue(registry.open(new FakePeer(), null, "198.51.100.4:9") != null, "another address is not");
         registry.closed(opened.poll());
@@ -149,7 +155,7 @@ class SessionRegistryTest {
         assertEquals(1, registry.lingering());
         registry.closed(c); // containers report it closed at once; the socket may stay open all the same
         assertEquals(1, registry.lingering());
-        clock.advanceMillis(SessionRegistry.FORGET_LINGERING_MILLIS + 1);
+        clock.advanceMillis(Lingering.FORGET_MILLIS + 1);
         registry.sweep();
         assertEquals(0, registry.lingering(), "forgotten after a quarter of an hour, so the map stays bounded");
     }
@@ -228,12 +234,12 @@ class SessionRegistryTest {
             peers.add(p);
             registry.open(p, null, null);
         }
-        registry.shutdown();
-        registry.shutdown();
+        shutdown.shutdown();
+        shutdown.shutdown();
         peers.forEach(p -> assertEquals(1001, p.closeCode));
         assertEquals(0, registry.size());
         FakePeer late = new FakePeer();
-        registry.open(late, null, null);
+        shutdown.opened(registry.open(late, null, null));
         assertFalse(late.open, "a session opened during shutdown is closed at once");
         assertEquals(1001, late.closeCode);
     }
@@ -241,9 +247,9 @@ class SessionRegistryTest {
     @Test
     void aRefusedSessionIsClosedOnTheGivenExecutorNotInTheOpenCallback() {
         List<Runnable> later = new ArrayList<>();
-        registry.closeRefusalsOn(later::add);
+        refusals.closeOn(later::add);
         FakePeer peer = new FakePeer();
-        registry.refuse(peer, 4001, "invalid token");
+        refusals.refuse(peer, 4001, "invalid token");
         assertNull(peer.closeCode, "nothing closed inside the open callback");
         later.forEach(Runnable::run);
         assertEquals(4001, peer.closeCode);
@@ -254,18 +260,18 @@ class SessionRegistryTest {
     void aRefusedSessionIsClosedAgainOnTheTickWhileItStaysOpen() {
         FakePeer stubborn = new FakePeer();
         stubborn.closable = false; // the first close did not take
-        registry.refuse(stubborn, 4001, "invalid token");
+        refusals.refuse(stubborn, 4001, "invalid token");
         assertEquals(4001, stubborn.closeCode);
         assertEquals(0, registry.size(), "never registered");
         stubborn.closeCode = null;
-        registry.sweep();
+        refusals.sweep();
         assertEquals(null, stubborn.closeCode, "not again while the first close may still be under way");
         clock.advanceMillis(1000);
-        registry.sweep();
+        refusals.sweep();
         assertEquals(4001, stubborn.closeCode, "closed again");
         stubborn.open = false;
         stubborn.closeCode = null;
-        registry.sweep();
+        refusals.sweep();
         assertEquals(null, stubborn.closeCode, "forgotten once closed");
     }
 
@@ -274,15 +280,15 @@ class SessionRegistryTest {
         configure(false, 10);
         FakePeer early = new FakePeer();
         registry.open(early, null, null);
-        assertEquals(1, registry.drain());
+        assertEquals(1, shutdown.drain());
         assertTrue(early.closeReason.startsWith("retry-after="), "1012 even without pulse.shutdown.restart");
         assertEquals(1012, early.closeCode);
-        assertTrue(registry.shuttingDown(), "readiness turns DOWN");
+        assertTrue(shutdown.active(), "readiness turns DOWN");
         FakePeer late = new FakePeer();
-        registry.open(late, null, null);
+        shutdown.opened(registry.open(late, null, null));
         assertEquals(1012, late.closeCode);
-        registry.shutdown();
-        assertEquals(0, registry.drain(), "once only");
+        shutdown.shutdown();
+        assertEquals(0, shutdown.drain(), "once only");
     }
 
     @Test
@@ -294,7 +300,7 @@ class SessionRegistryTest {
             peers.add(p);
             registry.open(p, null, null);
         }
-        registry.shutdown();
+        shutdown.shutdown();
         java.util.Set<Long> distinct = new java.util.HashSet<>();
         for (FakePeer p : peers) {
             assertEquals(1012, p.closeCode);

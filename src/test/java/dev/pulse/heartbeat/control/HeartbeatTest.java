@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.control.ErrorLog;
+import dev.pulse.connection.control.AddressLimits;
+import dev.pulse.connection.control.Refusals;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.monitoring.control.Stats;
@@ -36,8 +38,8 @@ class HeartbeatTest {
     /** A fresh registry and heartbeat with these settings, on the same clock. */
     private void use(PulseSettings settings) {
         Stats stats = new Stats();
-        registry = new SessionRegistry(settings, clock, stats, new ErrorLog(stats));
-        heartbeat = new Heartbeat(registry);
+        registry = new SessionRegistry(settings, clock, stats, new ErrorLog(stats), new AddressLimits());
+        heartbeat = new Heartbeat(registry, new Refusals(clock), Pacer.NONE);
     }
 
     private static PulseSettings settings(long interval, long timeout) {
@@ -250,7 +252,7 @@ class HeartbeatTest {
     @Test
     void aPacedTickSpreadsItsPingsAndEvictsBeforeAnyPause() {
         List<Long> pauses = new ArrayList<>();
-        heartbeat = new Heartbeat(registry, new Pacer(clock, 700, nanos -> {
+        heartbeat = new Heartbeat(registry, new Refusals(clock), new Pacer(clock, 700, nanos -> {
             pauses.add(nanos);
             clock.advanceMillis(nanos / 1_000_000);
         }));
