@@ -23,7 +23,7 @@ import org.eclipse.microprofile.config.ConfigProvider;
  * and mints their tokens (POST /api/tokens with the API key, or any JWT library with the same secret), or the
  * container's login names the user. Outside /api, so an API key does not hide it; 404 when demo mode is off.
  */
-@WebServlet("/demo/sign-in")
+@WebServlet(urlPatterns = "/demo/sign-in", loadOnStartup = 1) // at startup, so that its warning is in the boot log
 public class DemoSignIn extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
