@@ -16,13 +16,18 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /** The demo room page (/) in one browser window, read through its DOM and its console handle {@code window.pulse}. */
 final class RoomPage {
 
-    /** Keeps every state change and welcome with the browser's Date.now(), to time them against the test's clock. */
+    /**
+     * Keeps every state change and welcome with the browser's Date.now(), to time them against the test's clock, and
+     * the time of every answer to the page's pings (an 'rtt' event): proof that the socket still works.
+     */
     private static final String RECORD = """
             if (!window.__events) {
               window.__events = [];
+              window.__answers = [];
               window.pulse.on('state', (s) => window.__events.push({ t: Date.now(), state: s.state, code: s.code,
                   reason: s.reason, delay: s.delay, retryAt: s.retryAt }));
               window.pulse.on('welcome', (w) => window.__events.push({ t: Date.now(), state: 'welcome', session: w.session }));
+              window.pulse.on('rtt', () => window.__answers.push(Date.now()));
             }""";
 
     final WebDriver driver;
@@ -39,9 +44,9 @@ final class RoomPage {
     static RoomPage open(WebDriver driver, URI base, String user, String room) {
         driver.get(base + "?user=" + user + "&room=" + room);
         RoomPage page = new RoomPage(driver, user, room);
-        page.await(Duration.ofSeconds(20), d -> page.js("return !!window.pulse") == Boolean.TRUE);
+        page.await(Duration.ofSeconds(60), d -> page.js("return !!window.pulse") == Boolean.TRUE);
         page.js(RECORD);
-        page.awaitState("open", Duration.ofSeconds(20));
+        page.awaitState("open", Duration.ofSeconds(60));
         return page;
     }
 
@@ -112,6 +117,19 @@ final class RoomPage {
         String json = (String) js("return JSON.stringify(window.__events || [])");
         JsonArray array = Json.createReader(new StringReader(json)).readArray();
         return array.getValuesAs(JsonObject.class);
+    }
+
+    /** How many answers to its pings (or probes) the page got at or after {@code since} (epoch ms). */
+    long answersSince(long since) {
+        return ((Number) js("return window.__answers.filter((t) => t >= arguments[0]).length", since)).longValue();
+    }
+
+    /**
+     * Waits until the page got {@code count} answers to its pings at or after {@code since}: the socket it holds
+     * works, and whatever a dead-link verdict it might have reached by then has been reached.
+     */
+    void awaitAnswers(long since, int count, Duration timeout) {
+        await(timeout, d -> answersSince(since) >= count);
     }
 
     /** Epoch ms of the first recorded event with this state at or after {@code since}; -1 if none yet. */

@@ -11,6 +11,7 @@ import java.net.SocketException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -19,8 +20,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A TCP relay between the browser and the server that can cut the link the way a pulled cable does: {@link #stall()}
  * stops forwarding in both directions without closing anything (both ends still think they are connected, new
  * connections are accepted and then hear nothing), {@link #resume()} delivers what was held, in order, and goes on
- * — as TCP does when a link comes back. It also records when bytes arrived from the browser, so a test can see a
- * probe that the stalled link swallows.
+ * — as TCP does when a link comes back. {@link #refuseNew(boolean)} holds the browser out instead, as a server that
+ * is down does: new connections are reset, open ones go on. It also records when bytes arrived from the browser, so
+ * a test can see a probe that the stalled link swallows, and every connection attempt with its request line (e.g.
+ * {@code GET /pulse/ws?user=rex HTTP/1.1}), refused or not, so a test can see when each page tried to come back.
  */
 final class TcpRelay implements AutoCloseable {
 
@@ -29,8 +32,17 @@ final class TcpRelay implements AutoCloseable {
     private final List<Link> links = new CopyOnWriteArrayList<>();
     private final List<Long> clientArrivals = new CopyOnWriteArrayList<>(); // epoch ms of each chunk from a browser
     private final AtomicInteger threads = new AtomicInteger();
+    private final List<Attempt> attempts = new CopyOnWriteArrayList<>();
     private volatile boolean stalled;
+    private volatile boolean refusing;
     private volatile boolean closed;
+
+    /**
+     * One connection from the browser: when the relay accepted it (epoch ms), the first line the browser sent on it
+     * ("" if none came), and whether the relay refused it.
+     */
+    record Attempt(long at, String requestLine, boolean refused) {
+    }
 
     TcpRelay(int upstreamPort) throws IOException {
         this.upstreamPort = upstreamPort;
@@ -59,6 +71,22 @@ final class TcpRelay implements AutoCloseable {
 
     boolean stalled() {
         return stalled;
+    }
+
+    /**
+     * While {@code refuse} is true, each new connection is accepted only to read its request line (recorded as a
+     * refused {@link Attempt}) and is then reset, never reaching the server: to the browser, a server that is down.
+     * Connections already relayed are not touched. False lets new connections through again.
+     */
+    void refuseNew(boolean refuse) {
+        refusing = refuse;
+    }
+
+    /** Every connection attempt so far, refused or relayed, in the order they were accepted. */
+    List<Attempt> attempts() {
+        List<Attempt> sorted = new ArrayList<>(attempts);
+        sorted.sort(Comparator.comparingLong(Attempt::at));
+        return sorted;
     }
 
     /** Closes every current connection abruptly (RST), as a crashing middlebox would; new ones are accepted. */
@@ -96,11 +124,16 @@ final class TcpRelay implements AutoCloseable {
             } catch (IOException e) {
                 return; // closed
             }
+            long acceptedAt = System.currentTimeMillis();
+            if (refusing) {
+                start("relay-refuse", () -> refuse(client, acceptedAt));
+                continue;
+            }
             try {
                 client.setTcpNoDelay(true);
                 Socket server = new Socket(InetAddress.getLoopbackAddress(), upstreamPort);
                 server.setTcpNoDelay(true);
-                Link link = new Link(client, server);
+                Link link = new Link(client, server, acceptedAt);
                 links.add(link);
                 start("relay-up", () -> link.pump(client, link.toServer, true));
                 start("relay-down", () -> link.pump(server, link.toClient, false));
@@ -108,6 +141,29 @@ final class TcpRelay implements AutoCloseable {
                 closeQuietly(client); // the server is down: the browser sees the connection refused, in effect
             }
         }
+    }
+
+    /** Reads the request line (a browser sends it at once), records the attempt, then resets the connection. */
+    private void refuse(Socket client, long acceptedAt) {
+        StringBuilder line = new StringBuilder();
+        try {
+            client.setSoTimeout(5000);
+            InputStream in = client.getInputStream();
+            for (int b; line.length() < 4096 && (b = in.read()) >= 0 && b != '\n';) {
+                if (b != '\r') {
+                    line.append((char) b);
+                }
+            }
+        } catch (IOException e) {
+            // nothing (more) came: record what did
+        }
+        attempts.add(new Attempt(acceptedAt, line.toString(), true));
+        try {
+            client.setSoLinger(true, 0);
+        } catch (SocketException e) {
+            // already closed
+        }
+        closeQuietly(client);
     }
 
     private void start(String name, Runnable body) {
@@ -130,10 +186,14 @@ final class TcpRelay implements AutoCloseable {
         final Socket server;
         final Pipe toServer;
         final Pipe toClient;
+        final long acceptedAt;
+        private final StringBuilder requestLine = new StringBuilder();
+        private boolean requestLineDone;
 
-        Link(Socket client, Socket server) throws IOException {
+        Link(Socket client, Socket server, long acceptedAt) throws IOException {
             this.client = client;
             this.server = server;
+            this.acceptedAt = acceptedAt;
             this.toServer = new Pipe(server.getOutputStream());
             this.toClient = new Pipe(client.getOutputStream());
         }
@@ -145,12 +205,36 @@ final class TcpRelay implements AutoCloseable {
                 for (int n; (n = in.read(buffer)) >= 0;) {
                     if (fromClient) {
                         clientArrivals.add(System.currentTimeMillis());
+                        recordRequestLine(buffer, n);
                     }
                     to.offer(Arrays.copyOf(buffer, n));
+                }
+                if (fromClient) {
+                    recordRequestLine(buffer, 0);
                 }
                 to.endOfStream(); // a FIN goes through like data: after what was held
             } catch (IOException e) {
                 reset();
+            }
+        }
+
+        /** The first line the browser sends on this connection makes it an {@link Attempt}; n == 0: no more comes. */
+        private void recordRequestLine(byte[] chunk, int n) {
+            if (requestLineDone) {
+                return;
+            }
+            for (int i = 0; i < n && !requestLineDone; i++) {
+                if (chunk[i] == '\n' || requestLine.length() >= 4096) {
+                    requestLineDone = true;
+                } else if (chunk[i] != '\r') {
+                    requestLine.append((char) chunk[i]);
+                }
+            }
+            if (n == 0) {
+                requestLineDone = true;
+            }
+            if (requestLineDone) {
+                attempts.add(new Attempt(acceptedAt, requestLine.toString(), false));
             }
         }
 
