@@ -1,0 +1,2 @@
+/** Topics and presence in Redis (Lettuce), shared by several nodes: scripts, the bus, node liveness. */
+package dev.pulse.store.redis;
