@@ -203,14 +203,21 @@ public final class SessionRegistry {
         return lingering.count();
     }
 
-    /** Takes a session out of the registry, closes it with {@code close}, and tells the listeners; false if gone. */
+    /**
+     * Takes a session out of the registry and closes it with {@code close}; false if it was gone. The listeners
+     * hear of it from {@link #closedByServer}, so that a shutdown closes every session before any cleanup runs.
+     */
     public boolean remove(Connection connection, java.util.function.Consumer<Connection> close) {
         if (open.remove(connection.id()) == null) {
             return false;
         }
         close.accept(connection);
-        announceGone(connection, false);
         return true;
+    }
+
+    /** Tells the listeners that a session {@link #remove}d here is gone. */
+    public void closedByServer(Connection connection) {
+        announceGone(connection, false);
     }
 
     private void announceGone(Connection connection, boolean evicted) {
@@ -223,7 +230,7 @@ public final class SessionRegistry {
         for (Listener listener : listeners) {
             try {
                 listener.gone(connection, evicted);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | LinkageError e) { // at undeploy, classes may no longer load
                 LOG.log(Level.WARNING, "Cleanup of session " + connection.id() + " failed", e);
             }
         }

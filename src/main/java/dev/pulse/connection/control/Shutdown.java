@@ -4,6 +4,8 @@ import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.entity.Connection;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -44,8 +46,8 @@ public final class Shutdown {
 
     /** A session that opened while the node was already stopping: closed like the others. */
     public void opened(Connection connection) {
-        if (active) {
-            registry.remove(connection, this::close);
+        if (active && registry.remove(connection, this::close)) {
+            registry.closedByServer(connection);
         }
     }
 
@@ -57,13 +59,16 @@ public final class Shutdown {
             restarting = restart;
             active = true;
         }
-        int closed = 0;
+        // every session closed first, then the cleanups: at undeploy a cleanup may fail (classes no longer load),
+        // and it must not keep the sessions after it from their close code
+        List<Connection> closed = new ArrayList<>();
         for (Connection connection : registry.connections()) {
             if (registry.remove(connection, this::close)) {
-                closed++;
+                closed.add(connection);
             }
         }
-        int count = closed;
+        closed.forEach(registry::closedByServer);
+        int count = closed.size();
         LOG.log(Level.INFO, () -> "Pulse " + why + ": closed " + count + " sessions with " + (restart ? "1012" : "1001"));
         return count;
     }
