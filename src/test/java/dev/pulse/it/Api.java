@@ -117,7 +117,7 @@ final class Api {
     /** Waits until /api/connections lists at most {@code max} sessions (closed test clients are gone). */
     void awaitConnectionsAtMost(int max) throws InterruptedException {
         int[] seen = {-1};
-        if (!PulseServer.await(Duration.ofSeconds(5), Duration.ofMillis(50), () -> {
+        if (!PulseServer.await(PulseServer.PATIENCE, Duration.ofMillis(50), () -> {
             seen[0] = connections().size();
             return seen[0] <= max;
         })) {

@@ -22,7 +22,7 @@ import java.util.function.Predicate;
  */
 final class Client implements AutoCloseable {
 
-    static final Duration WAIT = Duration.ofSeconds(5);
+    static final Duration WAIT = PulseServer.PATIENCE;
 
     final RawWebSocket ws;
     final JsonObject welcome;

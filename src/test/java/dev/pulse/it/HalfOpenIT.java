@@ -340,7 +340,7 @@ class HalfOpenIT {
         all.add(n);
         String suffix = ":" + n.ws.localPort();
         String[] found = new String[1];
-        assertTrue(PulseServer.await(Duration.ofSeconds(5), Duration.ofMillis(20), () -> {
+        assertTrue(PulseServer.await(PulseServer.PATIENCE, Duration.ofMillis(20), () -> {
             for (JsonObject c : server.connections().getValuesAs(JsonObject.class)) {
                 String id = c.getString("session");
                 String remote = c.isNull("remote") ? null : c.getString("remote", null);

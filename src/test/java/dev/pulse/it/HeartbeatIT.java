@@ -65,7 +65,7 @@ class HeartbeatIT {
     void welcomeCarriesTheHeartbeatFromTheEnvironment() throws Exception {
         long before = System.currentTimeMillis();
         try (RawWebSocket ws = RawWebSocket.connect(server.ws, Mode.ANSWER_PINGS)) {
-            JsonObject welcome = Messages.next(ws, Duration.ofSeconds(5));
+            JsonObject welcome = Messages.next(ws, PulseServer.PATIENCE);
             long after = System.currentTimeMillis();
             Report.line("welcome at %s: %s", server.ws, welcome);
             assertEquals("welcome", welcome.getString("type"));
@@ -107,7 +107,7 @@ class HeartbeatIT {
             assertTrue(minGap >= INTERVAL / 4, "Pings roughly every interval, not in bursts: smallest gap " + minGap);
 
             JsonObject[] entry = new JsonObject[1];
-            boolean measured = PulseServer.await(Duration.ofSeconds(3), Duration.ofMillis(100), () -> {
+            boolean measured = PulseServer.await(PulseServer.PATIENCE, Duration.ofMillis(100), () -> {
                 entry[0] = server.connection(session).orElse(null);
                 return entry[0] != null && entry[0].get("rttMs") instanceof JsonNumber;
             });
@@ -131,12 +131,12 @@ class HeartbeatIT {
     @Test
     void applicationPingIsAnsweredAtOnce() throws Exception {
         try (JdkWebSocket ws = JdkWebSocket.connect(server.ws)) {
-            String welcome = ws.next(Duration.ofSeconds(5));
+            String welcome = ws.next(PulseServer.PATIENCE);
             assertNotNull(welcome, "welcome");
             assertEquals("welcome", PulseServer.parse(welcome).getString("type"));
             long sent = System.currentTimeMillis();
             ws.send("{\"type\":\"ping\",\"t\":42}");
-            String answer = ws.next(Duration.ofSeconds(2));
+            String answer = ws.next(PulseServer.PATIENCE);
             assertNotNull(answer, "pong within 2 s");
             JsonObject pong = PulseServer.parse(answer);
             assertEquals("pong", pong.getString("type"), answer);
@@ -145,7 +145,7 @@ class HeartbeatIT {
             assertTrue(time >= sent - 1000 && time <= System.currentTimeMillis() + 1000, "pong time " + time);
             // a non-integer t comes back as it was sent
             ws.send("{\"type\":\"ping\",\"t\":1.5}");
-            JsonObject second = PulseServer.parse(ws.next(Duration.ofSeconds(2)));
+            JsonObject second = PulseServer.parse(ws.next(PulseServer.PATIENCE));
             assertEquals(1.5, second.getJsonNumber("t").doubleValue(), second.toString());
         }
     }
@@ -157,27 +157,27 @@ class HeartbeatIT {
         try (RawWebSocket ws = RawWebSocket.connect(server.ws, Mode.ANSWER_PINGS)) {
             Messages.welcome(ws);
             ws.sendText("{not json");
-            JsonObject error = Messages.awaitType(ws, "error", Duration.ofSeconds(2));
+            JsonObject error = Messages.awaitType(ws, "error", PulseServer.PATIENCE);
             assertEquals("bad_json", error.getString("code"), error.toString());
             assertEquals(JsonValue.NULL, error.get("ref"), error.toString());
             assertFalse(error.getString("message").isBlank(), error.toString());
 
             ws.sendText("[1,2]");
-            error = Messages.awaitType(ws, "error", Duration.ofSeconds(2));
+            error = Messages.awaitType(ws, "error", PulseServer.PATIENCE);
             assertEquals("bad_json", error.getString("code"), "not an object: " + error);
 
             ws.sendText("{\"type\":\"nope\",\"id\":\"x1\"}");
-            error = Messages.awaitType(ws, "error", Duration.ofSeconds(2));
+            error = Messages.awaitType(ws, "error", PulseServer.PATIENCE);
             assertEquals("unknown_type", error.getString("code"), error.toString());
             assertEquals("x1", error.getString("ref"), error.toString());
 
             ws.sendText("{\"type\":\"nope\"}");
-            error = Messages.awaitType(ws, "error", Duration.ofSeconds(2));
+            error = Messages.awaitType(ws, "error", PulseServer.PATIENCE);
             assertEquals("unknown_type", error.getString("code"), error.toString());
             assertEquals("nope", error.getString("ref"), "ref is the type without an id: " + error);
 
             ws.sendText("{\"type\":\"ping\",\"t\":7}");
-            JsonObject pong = Messages.awaitType(ws, "pong", Duration.ofSeconds(2));
+            JsonObject pong = Messages.awaitType(ws, "pong", PulseServer.PATIENCE);
             assertEquals(7, pong.getJsonNumber("t").longValue());
             assertFalse(ws.isClosed(), "still open after errors: " + ws.closed().getNow(null));
             JsonObject stats = server.stats();
@@ -200,7 +200,7 @@ class HeartbeatIT {
             String silentSession = Messages.welcome(silent);
             silent.sendText("{\"type\":\"ping\",\"t\":1}");
             long lastFrame = silent.lastSentNanos(); // the server saw it at or after this instant
-            Messages.awaitType(silent, "pong", Duration.ofSeconds(2));
+            Messages.awaitType(silent, "pong", PulseServer.PATIENCE);
             long answered = System.nanoTime(); // ... and at or before this one
 
             Close close;
@@ -241,8 +241,8 @@ class HeartbeatIT {
     @Test
     void healthEndpointsAreUp() throws Exception {
         HttpResponse<String>[] ready = new HttpResponse[1];
-        // ready once the heartbeat has ticked (within a second of the deployment)
-        PulseServer.await(Duration.ofSeconds(5), Duration.ofMillis(200), () -> {
+        // ready once the heartbeat has ticked (within a second of the deployment on a quiet machine)
+        PulseServer.await(PulseServer.PATIENCE, Duration.ofMillis(200), () -> {
             ready[0] = server.get("health/ready");
             return ready[0].statusCode() == 200;
         });

@@ -114,9 +114,10 @@ class IdentityIT {
         try (RawWebSocket ws = RawWebSocket.connect(uri, Mode.ANSWER_PINGS, 0, headers)) {
             Close close;
             try {
-                close = ws.closed().get(5, TimeUnit.SECONDS);
+                close = ws.closed().get(PulseServer.PATIENCE.toSeconds(), TimeUnit.SECONDS);
             } catch (TimeoutException e) {
-                throw new AssertionError("not closed within 5 s: " + uri + ", got " + ws.nextText(Duration.ZERO));
+                throw new AssertionError("not closed within " + PulseServer.PATIENCE + ": " + uri + ", got "
+                        + ws.nextText(Duration.ZERO));
             }
             assertNull(ws.nextText(Duration.ZERO), "no welcome before the 4001 close of " + uri);
             return close;
@@ -198,10 +199,10 @@ class IdentityIT {
                         first.complete("closed " + code + " " + reason);
                         return null;
                     }
-                }).get(10, TimeUnit.SECONDS);
+                }).get(PulseServer.PATIENCE.toSeconds(), TimeUnit.SECONDS);
         try {
             assertEquals("pulse.v1", jdk.getSubprotocol(), "JDK client: selected subprotocol");
-            JsonObject welcome = PulseServer.parse(first.get(5, TimeUnit.SECONDS));
+            JsonObject welcome = PulseServer.parse(first.get(PulseServer.PATIENCE.toSeconds(), TimeUnit.SECONDS));
             assertEquals("bea", welcome.getString("user"), "JDK client: " + welcome);
         } finally {
             jdk.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);

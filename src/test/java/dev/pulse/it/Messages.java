@@ -42,7 +42,7 @@ final class Messages {
 
     /** Connects and reads the welcome: returns the session id. */
     static String welcome(RawWebSocket ws) throws InterruptedException {
-        JsonObject welcome = next(ws, Duration.ofSeconds(5));
+        JsonObject welcome = next(ws, PulseServer.PATIENCE);
         if (!"welcome".equals(welcome.getString("type", null))) {
             throw new AssertionError("first message is not a welcome: " + welcome);
         }

@@ -83,7 +83,7 @@ class NginxIT {
             assertTrue(PulseServer.await(Duration.ofMillis(deadline), Duration.ofMillis(20), () -> ws.pingCount() >= 2),
                     "2 Pings through nginx within " + deadline + " ms, got " + ws.pingCount());
             JsonObject[] entry = new JsonObject[1];
-            boolean measured = PulseServer.await(Duration.ofSeconds(3), Duration.ofMillis(100), () -> {
+            boolean measured = PulseServer.await(PulseServer.PATIENCE, Duration.ofMillis(100), () -> {
                 entry[0] = proxied.connection(session).orElse(null); // the HTTP API through nginx too
                 return entry[0] != null && entry[0].get("rttMs") instanceof JsonNumber;
             });

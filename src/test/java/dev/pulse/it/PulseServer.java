@@ -36,6 +36,12 @@ final class PulseServer {
      * a 2-core machine running the server and ~55 client threads. Added to the contract's upper bounds only.
      */
     static final long SLACK = 500;
+    /**
+     * How long to wait for something that must happen where no contract bounds how soon (a reply, a counter, a
+     * listing): generous, since it costs nothing when things work and a busy 2-core machine (one Payara boot took
+     * 59 s there, against 7-11 s) is several times slower than a quiet one. Not for contract bounds.
+     */
+    static final Duration PATIENCE = Duration.ofSeconds(30);
     /** The contract's latest eviction after a peer's last frame: interval + timeout + 1000 ms. */
     static final long EVICT_BOUND = INTERVAL + TIMEOUT + 1000;
 

@@ -82,7 +82,8 @@ class ShutdownIT {
         int port = Integer.getInteger("it.http.port");
         if (PulseServer.payara()) {
             // the previous Payara Micro (another test class) may still be stopping: wait for the port, so ours gets it
-            assertTrue(PulseServer.await(Duration.ofSeconds(60), Duration.ofMillis(200),
+            // (undeploy only sends SIGTERM; a busy machine can take a while to stop a server)
+            assertTrue(PulseServer.await(Duration.ofSeconds(180), Duration.ofMillis(200),
                     () -> !PulseServer.listening(port)), "port " + port + " free");
         }
         long deployStart = System.nanoTime();
@@ -98,14 +99,14 @@ class ShutdownIT {
         try (RawWebSocket raw = RawWebSocket.connect(server.ws, Mode.ANSWER_PINGS);
                 JdkWebSocket jdk = JdkWebSocket.connect(server.ws)) {
             Messages.welcome(raw);
-            assertTrue(jdk.next(Duration.ofSeconds(5)) != null, "JDK client welcomed");
+            assertTrue(jdk.next(PulseServer.PATIENCE) != null, "JDK client welcomed");
 
             long undeployStart = System.nanoTime();
             deployer.undeploy(deployment);
             undeployed = true;
             long undeployTook = PulseServer.millisSince(undeployStart);
             Close close = raw.closed().get(60, TimeUnit.SECONDS);
-            JdkWebSocket.Close jdkClose = jdk.closed().get(10, TimeUnit.SECONDS);
+            JdkWebSocket.Close jdkClose = jdk.closed().get(PulseServer.PATIENCE.toSeconds(), TimeUnit.SECONDS);
             Long eof = raw.eof().completeOnTimeout(-1L, 10, TimeUnit.SECONDS).get();
             Report.line("%s: undeploy returned after %d ms; raw client saw %s %d ms after undeploy began, TCP end %s; "
                     + "JDK client saw %d \"%s\"", deployment, undeployTook, close, PulseServer.millis(undeployStart,
