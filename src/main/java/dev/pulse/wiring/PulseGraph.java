@@ -81,7 +81,7 @@ public final class PulseGraph implements AutoCloseable {
         Delivery delivery = new Delivery(registry);
         PresenceListener announcer = new PresenceAnnouncer(subscribers, delivery);
         this.store = storeSettings.shared()
-                ? new RedisStore(settings, storeSettings, announcer, clock, storeStats, threads.scheduler())
+                ? new RedisStore(settings, storeSettings, announcer, clock, storeStats, threads.cleanup())
                 : new InMemoryStore(settings, announcer);
         this.topics = new Topics(subscribers, store.topics(), store.presence(), delivery, clock, threads.fanOut(),
                 threads.cleanup(), settings.topicIdle(), storeStats);

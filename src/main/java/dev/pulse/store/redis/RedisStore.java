@@ -13,6 +13,8 @@ import dev.pulse.topic.control.Topics;
 import io.lettuce.core.RedisException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +37,7 @@ public final class RedisStore implements Store {
     private final Clock clock;
     private final StoreStats stats;
     private final ScheduledExecutorService scheduler;
+    private final Executor pool;
     private final RedisLink link;
     private final RedisTopicStore topics;
     private final RedisPresence presence;
@@ -48,16 +51,23 @@ public final class RedisStore implements Store {
     private ScheduledFuture<?> maintenance;
 
     public RedisStore(PulseSettings pulse, StoreSettings settings, PresenceListener listener, Clock clock,
-            StoreStats stats, ScheduledExecutorService scheduler) {
+            StoreStats stats, Executor pool) {
         this.settings = settings;
         this.clock = clock;
         this.stats = stats;
-        this.scheduler = scheduler;
+        this.pool = pool;
+        // its own thread: the node's beat and probes must not wait behind deliveries (a container's shared
+        // scheduler has few threads; behind them both nodes once beat 18 s late and a live node was taken for dead)
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "pulse-redis-" + settings.nodeId());
+            thread.setDaemon(true);
+            return thread;
+        });
         this.link = new RedisLink(settings);
         this.topics = new RedisTopicStore(link, pulse.historySize(), pulse.historyTtl());
         this.presence = new RedisPresence(link, settings.nodeId(), pulse.presenceGrace());
         this.nodes = new NodeLiveness(link, presence, settings.nodeId(), settings.nodeTimeout(), pulse.presenceGrace());
-        this.bus = new Bus(settings.nodeId(), new SerialLanes(8, scheduler), listener, stats, clock::millis,
+        this.bus = new Bus(settings.nodeId(), new SerialLanes(8, pool), listener, stats, clock::millis,
                 n -> probeBackAt = clock.millis(), this::resubscribed);
     }
 
@@ -95,7 +105,7 @@ public final class RedisStore implements Store {
             if (nodes.beat(now)) {
                 LOG.log(Level.WARNING, () -> "Node " + settings.nodeId() + " was taken for dead (a pause over "
                         + settings.nodeTimeout() + " ms?): listing its sessions in presence again");
-                scheduler.execute(this::relist);
+                pool.execute(this::relist);
             }
             boolean deaf = now - Math.max(probeBackAt, connectedAt) > PROBE_TIMEOUT_MILLIS;
             if (deaf) {
@@ -120,7 +130,7 @@ public final class RedisStore implements Store {
         if (nowAvailable) {
             LOG.log(Level.INFO, () -> "Redis store available (node " + settings.nodeId() + ")");
             catchUp();
-            scheduler.execute(this::relist);
+            pool.execute(this::relist);
         } else {
             LOG.log(Level.WARNING, () -> "Redis store unavailable (node " + settings.nodeId() + "): " + why);
         }
@@ -146,7 +156,7 @@ public final class RedisStore implements Store {
     private void resubscribed() {
         stats.resubscribed.increment();
         probeBackAt = clock.millis();
-        scheduler.execute(this::catchUp);
+        pool.execute(this::catchUp);
     }
 
     private void catchUp() {
@@ -161,6 +171,7 @@ public final class RedisStore implements Store {
         if (maintenance != null) {
             maintenance.cancel(false);
         }
+        scheduler.shutdown();
         try {
             if (link.connected()) {
                 nodes.leave(clock.millis());
