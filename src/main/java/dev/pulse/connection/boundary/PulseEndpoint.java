@@ -86,6 +86,7 @@ public final class PulseEndpoint extends Endpoint {
         attach.accept(connection);
         registry.send(connection, Wire.welcome(connection.id(), connection.user(), settings.heartbeatInterval(),
                 settings.heartbeatTimeout(), registry.clock().millis()));
+        connection.liveness().seen(registry.clock().nanos()); // the handshake ends here, with its welcome queued
         shutdown.opened(connection); // opened while the node stops: closed like the others
     }
 
