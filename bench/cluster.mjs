@@ -65,9 +65,21 @@ function redisCall(...cmd) {
 function pct(sorted, q) {
     return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : null;
 }
+/** /api/stats of a node ({} when it does not answer after a few tries: an overloaded node is a figure, not a crash). */
 async function api(n, path) {
-    const r = await fetch(n.url + path);
-    return r.json();
+    for (let attempt = 0; ; attempt++) {
+        try {
+            const r = await fetch(n.url + path, { signal: AbortSignal.timeout(10_000) });
+            if (r.ok) return await r.json();
+        } catch {
+            // timed out, refused or not JSON: try again
+        }
+        if (attempt >= 4) {
+            console.error(`[cluster bench] ${n.name}${path} did not answer`);
+            return {};
+        }
+        await sleep(1000);
+    }
 }
 
 /**
@@ -151,11 +163,11 @@ async function idle(n, clients, seconds, baseSeconds) {
     const connected0 = await all(gens, { cmd: 'connect' });
     const connectAllMs = Date.now() - t0;
     await all(gens, { cmd: 'resetPings' });
-    const hb0 = (await api(n, '/api/stats')).heartbeat;
+    const hb0 = (await api(n, '/api/stats')).heartbeat ?? { ticks: NaN };
     const m0 = cpuMark(gens.map((g) => g.child.pid));
     await sleep(seconds * 1000);
     const w = cpuSince(m0);
-    const hb1 = (await api(n, '/api/stats')).heartbeat;
+    const hb1 = (await api(n, '/api/stats')).heartbeat ?? { ticks: NaN };
     const rssAfter = procRssKiB(n.pid);
     const redisAfter = redisInfo().usedMemory;
     const heapAfter = liveHeapKiB(n.pid); // after the window: a full GC must not count as idle CPU
@@ -246,6 +258,8 @@ async function fanout(label, spread, pub, clients, publishes, gapMs, bytes) {
         const d = (k) => (stats0[n.name] && stats1[n.name] ? stats1[n.name][k] - stats0[n.name][k] : null);
         return {
             node: n.name, role: n === pub ? 'local' : 'remote', subscribers: count, subscribed: order.subscribed,
+            subscribeErrors: nr.flatMap((r) => r.subscribeErrors ?? []).reduce((a, c) => ({ ...a, [c]: (a[c] ?? 0) + 1 }), {}),
+            closeCodes: nr.flatMap((r) => r.closes).reduce((a, c) => ({ ...a, [c.code]: (a[c.code] ?? 0) + 1 }), {}),
             closes: nr.reduce((a, r) => a + r.closes.length, 0),
             deliveries: lat.length, deliveryRatio: round(lat.length / (count * publishes), 4),
             clientsIncomplete: order.incomplete, clientsOutOfOrder: order.disorder,
@@ -345,28 +359,35 @@ const meta = {
 const idleClients = Number(args['idle-clients'] ?? (smoke ? 100 : 10_000));
 const fanClients = Number(args.clients ?? (smoke ? 100 : 10_000));
 const runs = [];
+mkdirSync(resultsDir, { recursive: true });
+/** Each run is written as soon as it is done, so a run stopped later keeps what it measured. */
+const record = (run) => {
+    runs.push(run);
+    appendFileSync(new URL('results.jsonl', resultsDir), JSON.stringify({ ...meta, ...run }) + '\n');
+    console.log(JSON.stringify(run));
+};
 if (only === 'all' || only === 'idle') {
     for (const n of [mem, nodeA].filter(Boolean)) {
         phase(`idle ${n.store}, ${idleClients} clients`);
-        runs.push(await idle(n, idleClients, smoke ? 3 : 30, smoke ? 2 : 10));
+        record(await idle(n, idleClients, smoke ? 3 : 30, smoke ? 2 : 10));
     }
 }
 if (only === 'all' || only === 'fanout') {
     if (mem) {
         phase(`fan-out single node, ${fanClients} subscribers`);
-        runs.push(await fanout('single', [mem], mem, fanClients, smoke ? 3 : 10, smoke ? 300 : 500, 100));
+        record(await fanout('single', [mem], mem, fanClients, smoke ? 3 : 10, smoke ? 300 : 500, 100));
     }
     phase(`fan-out two nodes, ${fanClients} subscribers`);
-    runs.push(await fanout('cluster', [nodeA, nodeB], nodeA, fanClients, smoke ? 3 : 10, smoke ? 300 : 500, 100));
+    record(await fanout('cluster', [nodeA, nodeB], nodeA, fanClients, smoke ? 3 : 10, smoke ? 300 : 500, 100));
 }
 if (only === 'all' || only === 'throughput') {
     const ks = smoke ? [1, 4] : [1, 2, 4, 8, 16, 32, 64, 128, 256];
     if (mem) {
         phase('throughput single node');
-        runs.push(await throughput('single', mem, mem, ks, smoke ? 1 : 5, 100));
+        record(await throughput('single', mem, mem, ks, smoke ? 1 : 5, 100));
     }
     phase('throughput two nodes');
-    runs.push(await throughput('cluster', nodeA, nodeB, ks, smoke ? 1 : 5, 100));
+    record(await throughput('cluster', nodeA, nodeB, ks, smoke ? 1 : 5, 100));
 }
 phase('done');
 /** What the Redis nodes logged about each other: false deaths, missed probes (from results/cluster-<node>.log). */
@@ -382,13 +403,8 @@ function storeEvents(n) {
         subscriptionDeaf: count(/the subscription stopped delivering/g) };
 }
 const events = [nodeA, nodeB].map(storeEvents).filter(Boolean);
-runs.push({ scenario: 'cluster-store-events', nodes: events });
-const hb = (await api(nodeA, '/api/stats')).heartbeat;
-mkdirSync(resultsDir, { recursive: true });
-for (const run of runs) {
-    appendFileSync(new URL('results.jsonl', resultsDir), JSON.stringify({ ...meta, ...run }) + '\n');
-    console.log(JSON.stringify(run));
-}
+record({ scenario: 'cluster-store-events', nodes: events });
+const hb = (await api(nodeA, '/api/stats')).heartbeat ?? { interval: '?', timeout: '?' };
 
 // ---- summary ---------------------------------------------------------------------------------------------------
 const ratio = (a, b) => (a === null || b === null || !b ? '-' : `${round(a / b, 2)}×`);
@@ -450,7 +466,7 @@ for (const r of runs) {
         if (r.refused || !r.seqsConsecutive) failures.push(`fanout ${r.setup}: ${r.refused} publishes refused, seqs consecutive ${r.seqsConsecutive}`);
         for (const p of r.perNode) {
             if (p.subscribed !== p.subscribers || p.closes || p.deliveryRatio !== 1 || p.clientsIncomplete || p.clientsOutOfOrder) {
-                failures.push(`fanout ${r.setup} node ${p.node}: ${p.subscribed}/${p.subscribers} subscribed, ${p.closes} closed, ratio ${p.deliveryRatio}, ${p.clientsIncomplete} incomplete, ${p.clientsOutOfOrder} out of order`);
+                failures.push(`fanout ${r.setup} node ${p.node}: ${p.subscribed}/${p.subscribers} subscribed (refused: ${JSON.stringify(p.subscribeErrors)}), ${p.closes} closed (${JSON.stringify(p.closeCodes)}), ratio ${p.deliveryRatio}, ${p.clientsIncomplete} incomplete, ${p.clientsOutOfOrder} out of order`);
             }
         }
     }
