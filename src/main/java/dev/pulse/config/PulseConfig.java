@@ -135,13 +135,15 @@ public class PulseConfig {
 
     /** The settings, validated: throws {@link InvalidSettingsException} for nonsense. */
     public PulseSettings settings() {
-        return new PulseSettings(heartbeatInterval, heartbeatTimeout, maxQueuedMessages, maxQueuedBytes,
-                maxMessageBytes, identityQueryParam, shutdownRestart, shutdownRetryAfter, shutdownRetryJitter,
-                rttWindow, publishClients, historySize, historyTtl, topicIdle, presenceGrace,
-                new Guard(messagesPerSecond, origins.map(o -> Set.copyOf(Arrays.stream(o.split(",")).map(String::trim)
-                        .filter(v -> !v.isEmpty()).toList())).orElse(Set.of()), perAddress, topicsPerSession,
-                        authRequired, tokenSecret.filter(v -> !v.isBlank()).orElse(null), tokenTtl,
-                        apiKey.filter(v -> !v.isBlank()).orElse(null), TrustedProxies.parse(proxies.orElse(null))))
+        Guard guard = new Guard(messagesPerSecond, origins.map(o -> Set.copyOf(Arrays.stream(o.split(","))
+                .map(String::trim).filter(v -> !v.isEmpty()).toList())).orElse(Set.of()), perAddress, topicsPerSession,
+                authRequired, tokenSecret.filter(v -> !v.isBlank()).orElse(null), tokenTtl,
+                apiKey.filter(v -> !v.isBlank()).orElse(null), TrustedProxies.parse(proxies.orElse(null)));
+        return PulseSettings.builder().heartbeat(heartbeatInterval, heartbeatTimeout)
+                .queue(maxQueuedMessages, maxQueuedBytes).maxMessageBytes(maxMessageBytes)
+                .identityQueryParam(identityQueryParam).shutdown(shutdownRestart, shutdownRetryAfter, shutdownRetryJitter)
+                .rttWindow(rttWindow).publishClients(publishClients).history(historySize, historyTtl)
+                .topicIdle(topicIdle).presenceGrace(presenceGrace).guard(guard)
                 .validate();
     }
 }

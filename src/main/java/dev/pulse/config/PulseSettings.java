@@ -46,50 +46,17 @@ public record PulseSettings(
     public static final long TICK_MILLIS = 1000;
 
     public static PulseSettings defaults() {
-        return new PulseSettings(25_000, 20_000, 2000, 1L << 20, 65_536, false, false, 2000, 5000, 60_000,
-                true, 1000, 300_000, 60_000, 5000, Guard.defaults());
+        return builder().build();
     }
 
-    public PulseSettings withHeartbeat(long interval, long timeout) {
-        return new PulseSettings(interval, timeout, maxQueuedMessages, maxQueuedBytes, maxMessageBytes,
-                identityQueryParam, shutdownRestart, shutdownRetryAfter, shutdownRetryJitter, rttWindow,
-                publishClients, historySize, historyTtl, topicIdle, presenceGrace, guard);
+    /** A builder holding the documented defaults. */
+    public static Builder builder() {
+        return new Builder();
     }
 
-    public PulseSettings withQueue(int messages, long bytes) {
-        return new PulseSettings(heartbeatInterval, heartbeatTimeout, messages, bytes, maxMessageBytes,
-                identityQueryParam, shutdownRestart, shutdownRetryAfter, shutdownRetryJitter, rttWindow,
-                publishClients, historySize, historyTtl, topicIdle, presenceGrace, guard);
-    }
-
-    public PulseSettings withMaxMessageBytes(int bytes) {
-        return new PulseSettings(heartbeatInterval, heartbeatTimeout, maxQueuedMessages, maxQueuedBytes, bytes,
-                identityQueryParam, shutdownRestart, shutdownRetryAfter, shutdownRetryJitter, rttWindow,
-                publishClients, historySize, historyTtl, topicIdle, presenceGrace, guard);
-    }
-
-    public PulseSettings withShutdown(boolean restart, long retryAfter, long retryJitter) {
-        return new PulseSettings(heartbeatInterval, heartbeatTimeout, maxQueuedMessages, maxQueuedBytes,
-                maxMessageBytes, identityQueryParam, restart, retryAfter, retryJitter, rttWindow,
-                publishClients, historySize, historyTtl, topicIdle, presenceGrace, guard);
-    }
-
-    public PulseSettings withTopics(boolean clientsPublish, int size, long ttl, long idle, long grace) {
-        return new PulseSettings(heartbeatInterval, heartbeatTimeout, maxQueuedMessages, maxQueuedBytes,
-                maxMessageBytes, identityQueryParam, shutdownRestart, shutdownRetryAfter, shutdownRetryJitter,
-                rttWindow, clientsPublish, size, ttl, idle, grace, guard);
-    }
-
-    public PulseSettings withIdentityQueryParam(boolean enabled) {
-        return new PulseSettings(heartbeatInterval, heartbeatTimeout, maxQueuedMessages, maxQueuedBytes,
-                maxMessageBytes, enabled, shutdownRestart, shutdownRetryAfter, shutdownRetryJitter, rttWindow,
-                publishClients, historySize, historyTtl, topicIdle, presenceGrace, guard);
-    }
-
-    public PulseSettings withGuard(Guard g) {
-        return new PulseSettings(heartbeatInterval, heartbeatTimeout, maxQueuedMessages, maxQueuedBytes,
-                maxMessageBytes, identityQueryParam, shutdownRestart, shutdownRetryAfter, shutdownRetryJitter,
-                rttWindow, publishClients, historySize, historyTtl, topicIdle, presenceGrace, g);
+    /** A builder starting from these settings, for a copy that differs in a few values. */
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
     /** Returns these settings, or throws naming every key whose value makes no sense. */
@@ -138,5 +105,106 @@ public record PulseSettings(
             throw new InvalidSettingsException("Invalid Pulse configuration: " + String.join("; ", problems));
         }
         return this;
+    }
+
+    /** Collects the values of {@link PulseSettings}; {@link #build()} does not validate, {@link #validate()} does. */
+    public static final class Builder {
+        private long heartbeatInterval = 25_000;
+        private long heartbeatTimeout = 20_000;
+        private int maxQueuedMessages = 2000;
+        private long maxQueuedBytes = 1L << 20;
+        private int maxMessageBytes = 65_536;
+        private boolean identityQueryParam;
+        private boolean shutdownRestart;
+        private long shutdownRetryAfter = 2000;
+        private long shutdownRetryJitter = 5000;
+        private long rttWindow = 60_000;
+        private boolean publishClients = true;
+        private int historySize = 1000;
+        private long historyTtl = 300_000;
+        private long topicIdle = 60_000;
+        private long presenceGrace = 5000;
+        private Guard guard = Guard.defaults();
+
+        private Builder() {
+        }
+
+        private Builder(PulseSettings s) {
+            heartbeat(s.heartbeatInterval, s.heartbeatTimeout).queue(s.maxQueuedMessages, s.maxQueuedBytes)
+                    .maxMessageBytes(s.maxMessageBytes).identityQueryParam(s.identityQueryParam)
+                    .shutdown(s.shutdownRestart, s.shutdownRetryAfter, s.shutdownRetryJitter).rttWindow(s.rttWindow)
+                    .publishClients(s.publishClients).history(s.historySize, s.historyTtl).topicIdle(s.topicIdle)
+                    .presenceGrace(s.presenceGrace).guard(s.guard);
+        }
+
+        public Builder heartbeat(long interval, long timeout) {
+            heartbeatInterval = interval;
+            heartbeatTimeout = timeout;
+            return this;
+        }
+
+        public Builder queue(int messages, long bytes) {
+            maxQueuedMessages = messages;
+            maxQueuedBytes = bytes;
+            return this;
+        }
+
+        public Builder maxMessageBytes(int bytes) {
+            maxMessageBytes = bytes;
+            return this;
+        }
+
+        public Builder identityQueryParam(boolean enabled) {
+            identityQueryParam = enabled;
+            return this;
+        }
+
+        public Builder shutdown(boolean restart, long retryAfter, long retryJitter) {
+            shutdownRestart = restart;
+            shutdownRetryAfter = retryAfter;
+            shutdownRetryJitter = retryJitter;
+            return this;
+        }
+
+        public Builder rttWindow(long millis) {
+            rttWindow = millis;
+            return this;
+        }
+
+        public Builder publishClients(boolean allowed) {
+            publishClients = allowed;
+            return this;
+        }
+
+        public Builder history(int size, long ttl) {
+            historySize = size;
+            historyTtl = ttl;
+            return this;
+        }
+
+        public Builder topicIdle(long millis) {
+            topicIdle = millis;
+            return this;
+        }
+
+        public Builder presenceGrace(long millis) {
+            presenceGrace = millis;
+            return this;
+        }
+
+        public Builder guard(Guard g) {
+            guard = g;
+            return this;
+        }
+
+        public PulseSettings build() {
+            return new PulseSettings(heartbeatInterval, heartbeatTimeout, maxQueuedMessages, maxQueuedBytes,
+                    maxMessageBytes, identityQueryParam, shutdownRestart, shutdownRetryAfter, shutdownRetryJitter,
+                    rttWindow, publishClients, historySize, historyTtl, topicIdle, presenceGrace, guard);
+        }
+
+        public PulseSettings validate() {
+            return build().validate();
+        }
     }
 }

@@ -1,15 +1,15 @@
 package dev.pulse.config;
 
+
+import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
-
 class PulseSettingsTest {
 
     private static PulseSettings with(long interval, long timeout) {
-        return PulseSettings.defaults().withHeartbeat(interval, timeout);
+        return PulseSettings.builder().heartbeat(interval, timeout).build();
     }
 
     @Test

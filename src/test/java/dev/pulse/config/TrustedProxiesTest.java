@@ -1,13 +1,13 @@
 package dev.pulse.config;
 
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.util.List;
-import org.junit.jupiter.api.Test;
 
 class TrustedProxiesTest {
 
@@ -36,8 +36,8 @@ class TrustedProxiesTest {
         assertTrue(TrustedProxies.parse(null).isEmpty());
         assertTrue(TrustedProxies.parse(" ").isEmpty());
 
-        var e = assertThrows(InvalidSettingsException.class, () -> PulseSettings.defaults()
-                .withGuard(Guard.defaults().withProxies(TrustedProxies.parse("nginx"))).validate());
+        var e = assertThrows(InvalidSettingsException.class, () -> PulseSettings.builder()
+                .guard(Guard.defaults().withProxies(TrustedProxies.parse("nginx"))).validate());
         assertTrue(e.getMessage().contains("pulse.proxies") && e.getMessage().contains("nginx"), e.getMessage());
     }
 

@@ -36,7 +36,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * <pre>
  * &#64;RegisterExtension
  * static final InProcessPulse PULSE = new InProcessPulse()
- *         .settings(PulseSettings.defaults().withHeartbeat(1000, 2000));
+ *         .settings(PulseSettings.builder().heartbeat(1000, 2000).build());
  * </pre>
  */
 public final class InProcessPulse implements BeforeEachCallback, AfterEachCallback, AfterAllCallback {

@@ -1,6 +1,7 @@
 package dev.pulse.presence.control;
 
 import dev.pulse.presence.entity.Leave;
+import dev.pulse.presence.entity.LeaveReason;
 import dev.pulse.presence.entity.Member;
 import dev.pulse.presence.entity.PresenceEvent;
 import java.util.ArrayList;
@@ -27,7 +28,7 @@ public final class InMemoryPresence implements Presence {
         final long since;
         final Set<String> sessions = new HashSet<>();
         long leaveAt = -1;
-        String leaveReason;
+        LeaveReason leaveReason;
 
         Entry(long since) {
             this.since = since;
@@ -54,14 +55,14 @@ public final class InMemoryPresence implements Presence {
     }
 
     @Override
-    public void remove(String topic, String user, String session, String reason, long now) {
+    public void remove(String topic, String user, String session, LeaveReason reason, long now) {
         synchronized (this) {
             Map<String, Entry> members = topics.get(topic);
             Entry entry = members == null ? null : members.get(user);
             if (entry == null || !entry.sessions.remove(session) || !entry.sessions.isEmpty()) {
                 return;
             }
-            if (!Leave.UNSUBSCRIBED.equals(reason) && grace > 0) {
+            if (reason != LeaveReason.UNSUBSCRIBED && grace > 0) {
                 entry.leaveAt = now + grace;
                 entry.leaveReason = reason;
                 return;

@@ -1,5 +1,6 @@
 package dev.pulse.presence.control;
 
+import dev.pulse.presence.entity.LeaveReason;
 import dev.pulse.presence.entity.Member;
 import java.util.List;
 
@@ -17,7 +18,7 @@ public interface Presence {
      * A session of {@code user} is no longer subscribed. When it was the user's last: an unsubscribe leaves at
      * once, a close or eviction after the grace period (told by {@link #expire}).
      */
-    void remove(String topic, String user, String session, String reason, long now);
+    void remove(String topic, String user, String session, LeaveReason reason, long now);
 
     /** Ends the grace periods that are over. */
     void expire(long now);

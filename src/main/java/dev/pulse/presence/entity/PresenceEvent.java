@@ -1,7 +1,7 @@
 package dev.pulse.presence.entity;
 
 /** A user joined or left a topic; {@code reason} is null for a join. */
-public record PresenceEvent(String topic, String user, long time, boolean join, String reason) {
+public record PresenceEvent(String topic, String user, long time, boolean join, LeaveReason reason) {
 
     public static PresenceEvent join(String topic, String user, long time) {
         return new PresenceEvent(topic, user, time, true, null);

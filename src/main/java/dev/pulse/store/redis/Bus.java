@@ -2,6 +2,7 @@ package dev.pulse.store.redis;
 
 import dev.pulse.monitoring.control.StoreStats;
 import dev.pulse.presence.control.PresenceListener;
+import dev.pulse.presence.entity.LeaveReason;
 import dev.pulse.presence.entity.PresenceEvent;
 import dev.pulse.topic.control.Topics;
 import dev.pulse.topic.entity.Sequenced;
@@ -80,7 +81,8 @@ final class Bus extends RedisPubSubAdapter<String, String> {
         }
         PresenceEvent event = parts[0].equals("j")
                 ? PresenceEvent.join(parts[1], parts[2], Long.parseLong(parts[3]))
-                : new PresenceEvent(parts[1], parts[2], Long.parseLong(parts[3]), false, parts.length > 4 ? parts[4] : "closed");
+                : new PresenceEvent(parts[1], parts[2], Long.parseLong(parts[3]), false,
+                        LeaveReason.fromWire(parts.length > 4 ? parts[4] : null));
         lanes.execute(event.topic(), () -> presence.presence(event));
     }
 

@@ -1,7 +1,7 @@
 package dev.pulse.store.redis;
 
 import dev.pulse.presence.control.Presence;
-import dev.pulse.presence.entity.Leave;
+import dev.pulse.presence.entity.LeaveReason;
 import dev.pulse.presence.entity.Member;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScoredValue;
@@ -44,10 +44,10 @@ final class RedisPresence implements Presence {
     }
 
     @Override
-    public void remove(String topic, String user, String session, String reason, long now) {
-        long leaveAt = Leave.UNSUBSCRIBED.equals(reason) || grace == 0 ? 0 : now + grace;
+    public void remove(String topic, String user, String session, LeaveReason reason, long now) {
+        long leaveAt = reason == LeaveReason.UNSUBSCRIBED || grace == 0 ? 0 : now + grace;
         Long result = link.call(r -> remove.run(r, Keys.presence(topic), topic, user, node, session,
-                String.valueOf(now), Keys.CHANNEL, reason, String.valueOf(leaveAt)));
+                String.valueOf(now), Keys.CHANNEL, reason.wire(), String.valueOf(leaveAt)));
         if (result != null && result > 0) {
             schedule(topic, result);
         }

@@ -19,7 +19,7 @@ public final class PresenceAnnouncer implements PresenceListener {
     @Override
     public void presence(PresenceEvent event) {
         String wire = event.join() ? Wire.join(event.topic(), event.user(), event.time())
-                : Wire.leave(event.topic(), event.user(), event.time(), event.reason());
+                : Wire.leave(event.topic(), event.user(), event.time(), event.reason().wire());
         for (Subscription subscription : subscribers.live(event.topic())) {
             if (subscription.presence() && !Objects.equals(subscription.connection().user(), event.user())) {
                 subscription.event(wire, out);

@@ -3,6 +3,7 @@ package dev.pulse.topic.control;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.protocol.Wire;
 import dev.pulse.topic.entity.Gap;
+import dev.pulse.topic.entity.GapReason;
 import dev.pulse.topic.entity.Replay;
 import dev.pulse.topic.entity.Sequenced;
 import java.util.ArrayList;
@@ -74,7 +75,7 @@ final class Subscription {
         out.send(connection, answer);
         if (replay.gap() != null) {
             Gap gap = replay.gap();
-            out.gap(connection, Wire.gap(topic, gap.from(), gap.to(), gap.reason()));
+            out.gap(connection, Wire.gap(topic, gap.from(), gap.to(), gap.reason().wire()));
         }
         long lastSent = replay.lastSeq();
         for (Sequenced message : replay.messages()) {
@@ -104,12 +105,12 @@ final class Subscription {
 
     private void forward(Sequenced message, Delivery out) {
         if (epoch != null && !epoch.equals(message.epoch())) {
-            out.gap(connection, Wire.gap(topic, null, null, Gap.RESET)); // the store lost the topic's data
+            out.gap(connection, Wire.gap(topic, null, null, GapReason.RESET.wire())); // the store lost the topic's data
             last = -1;
         } else if (last >= 0 && message.seq() <= last) {
             return;
         } else if (last >= 0 && message.seq() > last + 1) {
-            out.gap(connection, Wire.gap(topic, last + 1, message.seq() - 1, Gap.EXPIRED)); // never silently
+            out.gap(connection, Wire.gap(topic, last + 1, message.seq() - 1, GapReason.EXPIRED.wire())); // never silently
         }
         epoch = message.epoch();
         last = message.seq();

@@ -5,16 +5,16 @@ import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.monitoring.control.StoreStats;
 import dev.pulse.presence.control.Presence;
-import dev.pulse.presence.entity.Leave;
+import dev.pulse.presence.entity.LeaveReason;
 import dev.pulse.presence.entity.Member;
-import dev.pulse.protocol.Wire;
 import dev.pulse.protocol.StoreUnavailableException;
+import dev.pulse.protocol.Wire;
 import dev.pulse.topic.entity.Replay;
 import dev.pulse.topic.entity.Sequenced;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonArrayBuilder;
-import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.lang.System.Logger;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -115,14 +115,14 @@ public final class Topics implements SessionRegistry.Listener {
         } catch (StoreUnavailableException e) {
             subscription.abandon(out);
             if (created[0] && subscribers.unsubscribe(topic, connection) && listed) {
-                later(() -> forget(connection, topic, Leave.UNSUBSCRIBED)); // listed before the store failed
+                later(() -> forget(connection, topic, LeaveReason.UNSUBSCRIBED)); // listed before the store failed
             }
             throw e;
         }
         if (created[0]) {
             connection.topics().add(topic);
             if (connection.isGone()) { // closed meanwhile: its cleanup may have missed this topic
-                drop(connection, topic, Leave.CLOSED);
+                drop(connection, topic, LeaveReason.CLOSED);
             }
         }
     }
@@ -131,7 +131,7 @@ public final class Topics implements SessionRegistry.Listener {
     public void unsubscribe(Connection connection, String topic) {
         connection.topics().remove(topic);
         try {
-            drop(connection, topic, Leave.UNSUBSCRIBED);
+            drop(connection, topic, LeaveReason.UNSUBSCRIBED);
         } finally {
             out.send(connection, Wire.unsubscribed(topic));
         }
@@ -197,7 +197,7 @@ public final class Topics implements SessionRegistry.Listener {
 
     @Override
     public void gone(Connection connection, boolean evicted) {
-        String reason = evicted ? Leave.EVICTED : Leave.CLOSED;
+        LeaveReason reason = evicted ? LeaveReason.EVICTED : LeaveReason.CLOSED;
         later(() -> {
             for (String topic : List.copyOf(connection.topics())) {
                 drop(connection, topic, reason);
@@ -222,13 +222,13 @@ public final class Topics implements SessionRegistry.Listener {
         store.sweep(now, idleMillis, t -> subscribers.has(t) || presence.listed(t));
     }
 
-    private void drop(Connection connection, String topic, String reason) {
+    private void drop(Connection connection, String topic, LeaveReason reason) {
         if (subscribers.unsubscribe(topic, connection)) {
             forget(connection, topic, reason);
         }
     }
 
-    private void forget(Connection connection, String topic, String reason) {
+    private void forget(Connection connection, String topic, LeaveReason reason) {
         if (connection.user() != null) {
             try {
                 presence.remove(topic, connection.user(), connection.id(), reason, clock.millis());

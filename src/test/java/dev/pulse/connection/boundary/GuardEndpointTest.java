@@ -1,8 +1,5 @@
 package dev.pulse.connection.boundary;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pulse.config.Guard;
 import dev.pulse.config.PulseSettings;
@@ -15,6 +12,9 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The bad-input rows and identity on Tyrus's in-process server; each test also checks that a healthy session
@@ -28,7 +28,7 @@ class GuardEndpointTest {
             .settings(settings(Guard.defaults().withRate(5).withAuth(false, SECRET, null)));
 
     private static PulseSettings settings(Guard guard) {
-        return PulseSettings.defaults().withHeartbeat(1000, 2000).withGuard(guard);
+        return PulseSettings.builder().heartbeat(1000, 2000).guard(guard).build();
     }
 
     /** This test's node with another guard; before any client connects. */

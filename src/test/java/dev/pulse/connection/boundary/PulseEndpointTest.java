@@ -1,10 +1,5 @@
 package dev.pulse.connection.boundary;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.entity.Connection;
@@ -20,13 +15,18 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The endpoint on Tyrus's in-process server: the wire contract without an application server. */
 class PulseEndpointTest {
 
     @RegisterExtension
     static final InProcessPulse PULSE = new InProcessPulse()
-            .settings(PulseSettings.defaults().withHeartbeat(1000, 2000).withMaxMessageBytes(4096));
+            .settings(PulseSettings.builder().heartbeat(1000, 2000).maxMessageBytes(4096).build());
 
     @Test
     void welcomesWithSessionUserHeartbeatAndTime() throws Exception {

@@ -1,8 +1,5 @@
 package dev.pulse.connection.control;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pulse.config.Guard;
 import dev.pulse.config.PulseSettings;
@@ -16,6 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Thousands of random and mutated frames through the real dispatcher: none may throw, every answer is one of the
@@ -39,7 +39,7 @@ class InboundFuzzTest {
 
     @Test
     void randomAndMutatedFramesNeverThrowOrHarmOthers() {
-        LocalNode node = new LocalNode(PulseSettings.defaults().withGuard(Guard.defaults().withRate(1_000_000)));
+        LocalNode node = new LocalNode(PulseSettings.builder().guard(Guard.defaults().withRate(1_000_000)).build());
         FakeClock clock = node.clock;
         SessionRegistry registry = node.registry;
         Topics topics = node.topics;

@@ -1,9 +1,5 @@
 package dev.pulse.connection.control;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pulse.config.Guard;
 import dev.pulse.config.PulseSettings;
@@ -16,6 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SessionRegistryTest {
 
@@ -41,7 +41,7 @@ class SessionRegistryTest {
     }
 
     private void configure(boolean restart, int maxQueued) {
-        use(PulseSettings.defaults().withQueue(maxQueued, 1 << 20).withShutdown(restart, 1000, 4000));
+        use(PulseSettings.builder().queue(maxQueued, 1 << 20).shutdown(restart, 1000, 4000).build());
     }
 
     @Test
@@ -72,7 +72,7 @@ class SessionRegistryTest {
 
     @Test
     void thePerAddressLimitHoldsEvenForOpensThatRaceEachOther() throws Exception {
-        use(PulseSettings.defaults().withGuard(Guard.defaults().withLimits(50, 100)));
+        use(PulseSettings.builder().guard(Guard.defaults().withLimits(50, 100)).build());
         var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
         var start = new java.util.concurrent.CountDownLatch(1);
         var opened = new java.util.concurrent.ConcurrentLinkedQueue<Connection>();
@@ -139,7 +139,7 @@ class SessionRegistryTest {
 
     @Test
     void aSessionDroppedBehindUnreadOutputCountsAsLingeringForAWhile() {
-        use(PulseSettings.defaults().withQueue(100_000, 1 << 20));
+        use(PulseSettings.builder().queue(100_000, 1 << 20).build());
         FakePeer reader = new FakePeer();
         Connection quiet = registry.open(reader, null, null);
         registry.send(quiet, "small");
@@ -162,7 +162,7 @@ class SessionRegistryTest {
 
     @Test
     void muchUnacknowledgedOutputSendsOneProbePingUntilItsPongComes() throws Exception {
-        use(PulseSettings.defaults().withQueue(100_000, 10_000));
+        use(PulseSettings.builder().queue(100_000, 10_000).build());
         FakePeer peer = new FakePeer();
         Connection c = registry.open(peer, null, null);
         for (int i = 0; i < 6; i++) {
@@ -181,7 +181,7 @@ class SessionRegistryTest {
 
     @Test
     void aPeerThatReadsKeepsUpWhateverItReceives() {
-        use(PulseSettings.defaults().withQueue(100_000, 10_000));
+        use(PulseSettings.builder().queue(100_000, 10_000).build());
         FakePeer peer = new FakePeer();
         Connection c = registry.open(peer, null, null);
         for (int i = 0; i < 1000; i++) {
@@ -197,7 +197,7 @@ class SessionRegistryTest {
 
     @Test
     void aPeerThatStopsReadingIsDroppedOnceItsUnreadOutputPassesTheLimit() {
-        use(PulseSettings.defaults().withQueue(100_000, 10_000));
+        use(PulseSettings.builder().queue(100_000, 10_000).build());
         FakePeer peer = new FakePeer(); // the container takes every send at once, as Payara's does
         Connection c = registry.open(peer, null, null);
         int accepted = 0;

@@ -1,14 +1,9 @@
 package dev.pulse.heartbeat.control;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pulse.config.PulseSettings;
-import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.connection.control.AddressLimits;
+import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.connection.control.Refusals;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.Connection;
@@ -20,6 +15,11 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class HeartbeatTest {
 
@@ -43,7 +43,7 @@ class HeartbeatTest {
     }
 
     private static PulseSettings settings(long interval, long timeout) {
-        return PulseSettings.defaults().withHeartbeat(interval, timeout);
+        return PulseSettings.builder().heartbeat(interval, timeout).build();
     }
 
     /** Advances to the next tick and runs it. */

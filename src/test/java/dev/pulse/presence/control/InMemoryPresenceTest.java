@@ -1,12 +1,13 @@
 package dev.pulse.presence.control;
 
+
+import dev.pulse.presence.entity.Leave;
+import dev.pulse.presence.entity.LeaveReason;
+import dev.pulse.presence.entity.PresenceEvent;
+import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import dev.pulse.presence.entity.Leave;
-import dev.pulse.presence.entity.PresenceEvent;
-import org.junit.jupiter.api.Test;
 
 /** The presence contract in this node's memory, where events are told at once, on the caller's thread. */
 class InMemoryPresenceTest extends PresenceContract {
@@ -25,8 +26,8 @@ class InMemoryPresenceTest extends PresenceContract {
     void eventsAreToldBeforeTheCallReturns() throws Exception {
         presence().add("room", "alice", "s1", 100);
         assertEquals(PresenceEvent.join("room", "alice", 100), events.poll());
-        presence().remove("room", "alice", "s1", Leave.UNSUBSCRIBED, 200);
-        assertEquals(PresenceEvent.leave(new Leave("room", "alice", 200, Leave.UNSUBSCRIBED)), events.poll());
+        presence().remove("room", "alice", "s1", LeaveReason.UNSUBSCRIBED, 200);
+        assertEquals(PresenceEvent.leave(new Leave("room", "alice", 200, LeaveReason.UNSUBSCRIBED)), events.poll());
     }
 
     /** Topics ask whether anybody is listed before they forget a topic's history. */
@@ -35,7 +36,7 @@ class InMemoryPresenceTest extends PresenceContract {
         assertFalse(presence().listed("room"));
         presence().add("room", "alice", "s1", 100);
         assertTrue(presence().listed("room"));
-        presence().remove("room", "alice", "s1", Leave.CLOSED, 1000);
+        presence().remove("room", "alice", "s1", LeaveReason.CLOSED, 1000);
         assertTrue(presence().listed("room"), "about to leave");
         presence().expire(1000 + GRACE);
         assertFalse(presence().listed("room"));

@@ -1,13 +1,8 @@
 package dev.pulse.presence.control;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.pulse.presence.entity.Leave;
+import dev.pulse.presence.entity.LeaveReason;
 import dev.pulse.presence.entity.Member;
 import dev.pulse.presence.entity.PresenceEvent;
 import dev.pulse.protocol.StoreUnavailableException;
@@ -18,6 +13,12 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * What every {@link Presence} must do, whichever keeps it (this node's memory, Redis): joins and leaves told to
@@ -65,8 +66,8 @@ public abstract class PresenceContract {
         presence().add(topic, marker, "marker-session", 1);
         PresenceEvent joined = next();
         assertEquals(PresenceEvent.join(topic, marker, 1), joined, why);
-        presence().remove(topic, marker, "marker-session", Leave.UNSUBSCRIBED, 2);
-        assertEquals(PresenceEvent.leave(new Leave(topic, marker, 2, Leave.UNSUBSCRIBED)), next(), why);
+        presence().remove(topic, marker, "marker-session", LeaveReason.UNSUBSCRIBED, 2);
+        assertEquals(PresenceEvent.leave(new Leave(topic, marker, 2, LeaveReason.UNSUBSCRIBED)), next(), why);
     }
 
     @Test
@@ -88,10 +89,10 @@ public abstract class PresenceContract {
         presence().add("room", "alice", "s1", 100);
         presence().add("room", "alice", "s2", 100);
         assertEquals(PresenceEvent.join("room", "alice", 100), next());
-        presence().remove("room", "alice", "s1", Leave.UNSUBSCRIBED, 200);
+        presence().remove("room", "alice", "s1", LeaveReason.UNSUBSCRIBED, 200);
         assertEquals(List.of(new Member("alice", 100, 1)), presence().members("room"));
-        presence().remove("room", "alice", "s2", Leave.UNSUBSCRIBED, 300);
-        assertEquals(PresenceEvent.leave(new Leave("room", "alice", 300, Leave.UNSUBSCRIBED)), next(),
+        presence().remove("room", "alice", "s2", LeaveReason.UNSUBSCRIBED, 300);
+        assertEquals(PresenceEvent.leave(new Leave("room", "alice", 300, LeaveReason.UNSUBSCRIBED)), next(),
                 "no leave while another session stayed, one when the last went");
         assertTrue(presence().members("room").isEmpty());
         assertFalse(presence().listed("room"));
@@ -101,12 +102,12 @@ public abstract class PresenceContract {
     void aCloseLeavesOnlyAfterTheGracePeriodAndIsListedMeanwhile() throws Exception {
         presence().add("room", "alice", "s1", 100);
         assertEquals(PresenceEvent.join("room", "alice", 100), next());
-        presence().remove("room", "alice", "s1", Leave.CLOSED, 1000);
+        presence().remove("room", "alice", "s1", LeaveReason.CLOSED, 1000);
         assertEquals(List.of(new Member("alice", 100, 0)), presence().members("room"), "listed, no connections");
         presence().expire(5999);
         assertQuiet("room", "no leave within the grace period");
         presence().expire(6000);
-        assertEquals(PresenceEvent.leave(new Leave("room", "alice", 6000, Leave.CLOSED)), next());
+        assertEquals(PresenceEvent.leave(new Leave("room", "alice", 6000, LeaveReason.CLOSED)), next());
         assertTrue(presence().members("room").isEmpty());
         assertFalse(presence().listed("room"));
         presence().expire(20_000);
@@ -117,7 +118,7 @@ public abstract class PresenceContract {
     void aReconnectWithinTheGraceIsNeitherALeaveNorASecondJoin() throws Exception {
         presence().add("room", "alice", "s1", 100);
         assertEquals(PresenceEvent.join("room", "alice", 100), next());
-        presence().remove("room", "alice", "s1", Leave.EVICTED, 1000);
+        presence().remove("room", "alice", "s1", LeaveReason.EVICTED, 1000);
         presence().add("room", "alice", "s2", 3000);
         presence().expire(10_000);
         assertQuiet("room", "no leave and no second join");
@@ -129,10 +130,10 @@ public abstract class PresenceContract {
         presence().add("room", "alice", "s1", 100);
         presence().add("room", "alice", "s2", 100);
         assertEquals(PresenceEvent.join("room", "alice", 100), next());
-        presence().remove("room", "alice", "s1", Leave.CLOSED, 900);
-        presence().remove("room", "alice", "s2", Leave.EVICTED, 1000);
+        presence().remove("room", "alice", "s1", LeaveReason.CLOSED, 900);
+        presence().remove("room", "alice", "s2", LeaveReason.EVICTED, 1000);
         presence().expire(7000);
-        assertEquals(PresenceEvent.leave(new Leave("room", "alice", 7000, Leave.EVICTED)), next());
+        assertEquals(PresenceEvent.leave(new Leave("room", "alice", 7000, LeaveReason.EVICTED)), next());
     }
 
     @Test
@@ -143,18 +144,18 @@ public abstract class PresenceContract {
         Set<PresenceEvent> joins = new HashSet<>(List.of(next(), next(), next()));
         assertEquals(Set.of(PresenceEvent.join("one", "alice", 100), PresenceEvent.join("two", "alice", 100),
                 PresenceEvent.join("two", "bob", 100)), joins);
-        presence().remove("one", "alice", "s1", Leave.CLOSED, 1000);
-        presence().remove("two", "alice", "s1", Leave.CLOSED, 1000);
-        presence().remove("two", "bob", "s2", Leave.CLOSED, 4000); // its grace ends later
+        presence().remove("one", "alice", "s1", LeaveReason.CLOSED, 1000);
+        presence().remove("two", "alice", "s1", LeaveReason.CLOSED, 1000);
+        presence().remove("two", "bob", "s2", LeaveReason.CLOSED, 4000); // its grace ends later
         presence().expire(6000);
         Set<PresenceEvent> leaves = new HashSet<>(List.of(next(), next()));
-        assertEquals(Set.of(PresenceEvent.leave(new Leave("one", "alice", 6000, Leave.CLOSED)),
-                PresenceEvent.leave(new Leave("two", "alice", 6000, Leave.CLOSED))), leaves);
+        assertEquals(Set.of(PresenceEvent.leave(new Leave("one", "alice", 6000, LeaveReason.CLOSED)),
+                PresenceEvent.leave(new Leave("two", "alice", 6000, LeaveReason.CLOSED))), leaves);
         assertEquals(List.of(new Member("bob", 100, 0)), presence().members("two"));
         presence().expire(8999);
         assertQuiet("two", "bob's grace is not over");
         presence().expire(9000);
-        assertEquals(PresenceEvent.leave(new Leave("two", "bob", 9000, Leave.CLOSED)), next());
+        assertEquals(PresenceEvent.leave(new Leave("two", "bob", 9000, LeaveReason.CLOSED)), next());
         assertTrue(presence().members("one").isEmpty());
         assertTrue(presence().members("two").isEmpty());
     }
@@ -164,8 +165,8 @@ public abstract class PresenceContract {
         Presence none = newPresence(0, events::add);
         none.add("room", "alice", "s1", 100);
         assertEquals(PresenceEvent.join("room", "alice", 100), next());
-        none.remove("room", "alice", "s1", Leave.CLOSED, 1000);
-        assertEquals(PresenceEvent.leave(new Leave("room", "alice", 1000, Leave.CLOSED)), next());
+        none.remove("room", "alice", "s1", LeaveReason.CLOSED, 1000);
+        assertEquals(PresenceEvent.leave(new Leave("room", "alice", 1000, LeaveReason.CLOSED)), next());
         assertTrue(none.members("room").isEmpty());
     }
 
@@ -173,9 +174,9 @@ public abstract class PresenceContract {
     void removingASessionThatIsNotListedChangesNothing() throws Exception {
         presence().add("room", "alice", "s1", 100);
         assertEquals(PresenceEvent.join("room", "alice", 100), next());
-        presence().remove("room", "alice", "other", Leave.UNSUBSCRIBED, 200);
-        presence().remove("room", "nobody", "s1", Leave.UNSUBSCRIBED, 200);
-        presence().remove("nowhere", "alice", "s1", Leave.UNSUBSCRIBED, 200);
+        presence().remove("room", "alice", "other", LeaveReason.UNSUBSCRIBED, 200);
+        presence().remove("room", "nobody", "s1", LeaveReason.UNSUBSCRIBED, 200);
+        presence().remove("nowhere", "alice", "s1", LeaveReason.UNSUBSCRIBED, 200);
         assertQuiet("room", "nothing left");
         assertEquals(List.of(new Member("alice", 100, 1)), presence().members("room"));
     }
@@ -187,7 +188,7 @@ public abstract class PresenceContract {
         assumeTrue(unavailable != null, "this store keeps presence in this node's memory: it cannot be unreachable");
         assertThrows(StoreUnavailableException.class, () -> unavailable.add("room", "alice", "s1", 100));
         assertThrows(StoreUnavailableException.class,
-                () -> unavailable.remove("room", "alice", "s1", Leave.CLOSED, 200));
+                () -> unavailable.remove("room", "alice", "s1", LeaveReason.CLOSED, 200));
         assertThrows(StoreUnavailableException.class, () -> unavailable.expire(300));
         assertThrows(StoreUnavailableException.class, () -> unavailable.members("room"));
     }

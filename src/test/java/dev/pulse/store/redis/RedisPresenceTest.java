@@ -1,7 +1,5 @@
 package dev.pulse.store.redis;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.pulse.config.StoreSettings;
 import dev.pulse.monitoring.control.StoreStats;
@@ -9,6 +7,7 @@ import dev.pulse.presence.control.Presence;
 import dev.pulse.presence.control.PresenceContract;
 import dev.pulse.presence.control.PresenceListener;
 import dev.pulse.presence.entity.Leave;
+import dev.pulse.presence.entity.LeaveReason;
 import dev.pulse.presence.entity.Member;
 import dev.pulse.presence.entity.PresenceEvent;
 import dev.pulse.testing.RedisServer;
@@ -23,6 +22,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /**
  * The presence contract in a real Redis, where events come back through the node's subscription (asynchronously,
@@ -92,10 +93,10 @@ class RedisPresenceTest extends PresenceContract {
         assertEquals(join, next());
         assertEquals(join, next(heardOnB));
         assertEquals(List.of(new Member("alice", 100, 2)), b.members("room"));
-        a.remove("room", "alice", "a1", Leave.UNSUBSCRIBED, 300);
+        a.remove("room", "alice", "a1", LeaveReason.UNSUBSCRIBED, 300);
         assertEquals(List.of(new Member("alice", 100, 1)), a.members("room"), "still on node b");
-        b.remove("room", "alice", "b1", Leave.UNSUBSCRIBED, 400);
-        PresenceEvent leave = PresenceEvent.leave(new Leave("room", "alice", 400, Leave.UNSUBSCRIBED));
+        b.remove("room", "alice", "b1", LeaveReason.UNSUBSCRIBED, 400);
+        PresenceEvent leave = PresenceEvent.leave(new Leave("room", "alice", 400, LeaveReason.UNSUBSCRIBED));
         assertEquals(leave, next(), "no second join and no early leave heard on node a");
         assertEquals(leave, next(heardOnB), "nor on node b");
         assertQuiet("room", "each event once");
@@ -116,7 +117,7 @@ class RedisPresenceTest extends PresenceContract {
         a.expire(9999);
         assertQuiet("room", "within the grace period");
         a.expire(10_000);
-        assertEquals(PresenceEvent.leave(new Leave("room", "bob", 10_000, Leave.EVICTED)), next());
+        assertEquals(PresenceEvent.leave(new Leave("room", "bob", 10_000, LeaveReason.EVICTED)), next());
         assertEquals(List.of(new Member("carol", 100, 1)), a.members("room"), "carol is still on node a");
     }
 }

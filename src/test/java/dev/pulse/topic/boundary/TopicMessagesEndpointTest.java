@@ -1,7 +1,5 @@
 package dev.pulse.topic.boundary;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pulse.config.PulseSettings;
 import dev.pulse.testing.InProcessPulse;
@@ -9,13 +7,15 @@ import dev.pulse.testing.TestClient;
 import jakarta.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Topics over a real socket on Tyrus's in-process server. */
 class TopicMessagesEndpointTest {
 
     @RegisterExtension
     static final InProcessPulse PULSE = new InProcessPulse()
-            .settings(PulseSettings.defaults().withIdentityQueryParam(true));
+            .settings(PulseSettings.builder().identityQueryParam(true).build());
 
     private static TestClient connect(String user) throws Exception {
         TestClient client = TestClient.connect(user == null ? PULSE.uri() : PULSE.uri("user=" + user));

@@ -1,14 +1,9 @@
 package dev.pulse.topic.control;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.pulse.protocol.StoreUnavailableException;
 import dev.pulse.topic.entity.Gap;
+import dev.pulse.topic.entity.GapReason;
 import dev.pulse.topic.entity.Replay;
 import dev.pulse.topic.entity.Sequenced;
 import jakarta.json.Json;
@@ -22,6 +17,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * What every {@link TopicStore} must do, whichever keeps the topics (this node's memory, Redis): sequencing,
@@ -133,7 +134,7 @@ public abstract class TopicStoreContract {
         }
         String epoch = epoch("a");
         Replay replay = store().since("a", 3L, epoch, now);
-        assertEquals(new Gap(4L, 7L, Gap.EXPIRED), replay.gap());
+        assertEquals(new Gap(4L, 7L, GapReason.EXPIRED), replay.gap());
         assertEquals(List.of(8L, 9L, 10L, 11L, 12L), seqs(replay));
         assertNull(store().since("a", 7L, epoch, now).gap(), "7 is the last one not retained: nothing missing");
         assertEquals(List.of(8L, 9L, 10L, 11L, 12L), seqs(store().since("a", 0L, epoch, now)));
@@ -148,11 +149,11 @@ public abstract class TopicStoreContract {
         append("a");
         now += TTL / 2 + 1; // the first two are past the ttl, the third is not
         Replay replay = store().since("a", 0L, epoch, now);
-        assertEquals(new Gap(1L, 2L, Gap.EXPIRED), replay.gap());
+        assertEquals(new Gap(1L, 2L, GapReason.EXPIRED), replay.gap());
         assertEquals(List.of(3L), seqs(replay));
         now += TTL;
         Replay none = store().since("a", 0L, epoch, now);
-        assertEquals(new Gap(1L, 3L, Gap.EXPIRED), none.gap());
+        assertEquals(new Gap(1L, 3L, GapReason.EXPIRED), none.gap());
         assertTrue(none.messages().isEmpty());
         assertEquals(3, none.lastSeq());
     }

@@ -1,9 +1,5 @@
 package dev.pulse.topic.control;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.control.SessionRegistry;
@@ -20,6 +16,10 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TopicsTest {
 
@@ -31,7 +31,7 @@ class TopicsTest {
     @BeforeEach
     void setUp() {
         clock = new FakeClock();
-        use(PulseSettings.defaults().withTopics(true, 5, 60_000, 1000, 5000), null);
+        use(PulseSettings.builder().publishClients(true).history(5, 60_000).topicIdle(1000).presenceGrace(5000).build(), null);
     }
 
     /** A fresh node with these settings (fixed for a node's life) and fan-out helpers (or null). */
@@ -116,7 +116,7 @@ class TopicsTest {
 
     @Test
     void aReplayLargerThanTheUnreadLimitDoesNotDropTheResumingSession() {
-        use(PulseSettings.defaults().withQueue(2000, 20_000).withTopics(true, 100, 60_000, 1000, 5000), null);
+        use(PulseSettings.builder().queue(2000, 20_000).publishClients(true).history(100, 60_000).topicIdle(1000).presenceGrace(5000).build(), null);
         String big = json("y".repeat(1000));
         for (int i = 0; i < 100; i++) {
             topics.publish("big", big); // 100 K characters retained, 5 times the limit
@@ -174,7 +174,7 @@ class TopicsTest {
 
     @Test
     void aSubscriberThatCannotKeepUpIsDroppedAndDoesNotHoldUpTheOthers() {
-        use(PulseSettings.defaults().withQueue(100, 16 << 20).withTopics(true, 50, 60_000, 1000, 5000), null);
+        use(PulseSettings.builder().queue(100, 16 << 20).publishClients(true).history(50, 60_000).topicIdle(1000).presenceGrace(5000).build(), null);
         FakePeer stuck = new FakePeer().stall(); // never completes a send: a peer that stopped reading
         FakePeer healthy = new FakePeer();
         Connection s = open(stuck, null);
@@ -274,7 +274,7 @@ class TopicsTest {
     /** Publishing races resuming subscribers: each still sees every seq once, in order. */
     @Test
     void resumeDuringConcurrentPublishingLosesAndDuplicatesNothing() throws Exception {
-        use(PulseSettings.defaults().withTopics(true, 1000, 60_000, 1000, 5000), null);
+        use(PulseSettings.builder().publishClients(true).history(1000, 60_000).topicIdle(1000).presenceGrace(5000).build(), null);
         FakePeer seed = new FakePeer();
         Connection s = open(seed, null);
         topics.subscribe(s, "race", null, null, null);
@@ -308,7 +308,7 @@ class TopicsTest {
     void parallelFanOutKeepsEachSubscribersOrderAndDropsTheStuck() throws Exception {
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
         java.util.concurrent.atomic.AtomicInteger helped = new java.util.concurrent.atomic.AtomicInteger();
-        use(PulseSettings.defaults().withQueue(10, 16 << 20).withTopics(true, 50, 60_000, 1000, 5000),
+        use(PulseSettings.builder().queue(10, 16 << 20).publishClients(true).history(50, 60_000).topicIdle(1000).presenceGrace(5000).build(),
                 task -> pool.execute(() -> {
                     helped.incrementAndGet();
                     task.run();
