@@ -4,6 +4,7 @@ import io.lettuce.core.Range;
 import io.lettuce.core.ScoredValue;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -39,18 +40,27 @@ final class NodeLiveness {
         boolean first = lastBeat == 0;
         lastBeat = now;
         boolean added = link.call(r -> r.zadd(Keys.NODES, (double) now, node)) == 1;
+        return added && !first;
+    }
+
+    /**
+     * Claims the nodes silent for longer than the timeout (an atomic ZREM: one node wins each) and returns the
+     * cleanups to run for them; the caller runs those off the beat, which a dead node's many topics would delay.
+     */
+    List<Runnable> claimDead(long now) {
         List<ScoredValue<String>> dead = link.call(r -> r.zrangebyscoreWithScores(Keys.NODES,
                 Range.create(Double.NEGATIVE_INFINITY, (double) (now - timeout))));
+        List<Runnable> cleanups = new ArrayList<>();
         for (ScoredValue<String> d : dead) {
             if (!d.getValue().equals(node) && link.call(r -> r.zrem(Keys.NODES, d.getValue())) == 1) {
                 long lastSeen = (long) d.getScore();
                 long leaveAt = Math.max(now, lastSeen + Math.min(BEAT_MILLIS, timeout / 4) + grace);
                 LOG.log(Level.INFO, () -> "Node " + d.getValue() + " silent since " + (now - lastSeen)
                         + " ms: its sessions leave presence");
-                presence.nodeGone(d.getValue(), leaveAt);
+                cleanups.add(() -> presence.nodeGone(d.getValue(), leaveAt));
             }
         }
-        return added && !first;
+        return cleanups;
     }
 
     /** Whatever the store lists of this node's sessions goes; its users leave after the grace period unless relisted. */

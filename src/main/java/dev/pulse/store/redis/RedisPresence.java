@@ -20,6 +20,9 @@ import java.util.Map;
  */
 final class RedisPresence implements Presence {
 
+    /** How long a node that claimed a topic's due leaves has to announce them before another node may. */
+    static final long CLAIM_LEASE_MILLIS = 5000;
+
     private final RedisLink link;
     private final String node;
     private final long grace;
@@ -28,6 +31,8 @@ final class RedisPresence implements Presence {
     private final Script expire = Script.load("presence-expire", ScriptOutputType.INTEGER);
     private final Script nodeGone = Script.load("presence-node-gone", ScriptOutputType.INTEGER);
     private final Script members = Script.load("presence-members", ScriptOutputType.MULTI);
+    private final Script claim = Script.load("leaving-claim", ScriptOutputType.INTEGER);
+    private final Script release = Script.load("leaving-release", ScriptOutputType.INTEGER);
 
     RedisPresence(RedisLink link, String node, long grace) {
         this.link = link;
@@ -58,10 +63,17 @@ final class RedisPresence implements Presence {
     public void expire(long now) {
         List<String> due = link.call(r -> r.zrangebyscore(Keys.LEAVING, Range.create(Double.NEGATIVE_INFINITY, now)));
         for (String topic : due) {
-            link.call(r -> r.zrem(Keys.LEAVING, topic)); // claimed; re-added below if more leaves are pending
+            long lease = now + CLAIM_LEASE_MILLIS;
+            String[] leaving = {Keys.LEAVING};
+            Long claimed = link.call(r -> claim.run(r, leaving, topic, String.valueOf(now), String.valueOf(lease)));
+            if (claimed == null || claimed == 0) {
+                continue; // another node has it
+            }
             Long next = link.call(r -> expire.run(r, Keys.presence(topic), topic, String.valueOf(now), Keys.CHANNEL));
             if (next != null && next >= 0) {
                 schedule(topic, next);
+            } else {
+                link.call(r -> release.run(r, leaving, topic, String.valueOf(lease)));
             }
         }
     }

@@ -18,7 +18,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Topics and presence in Redis, shared by every node. Connects lazily and keeps retrying in the background (a
@@ -43,9 +42,7 @@ public final class RedisStore implements Store {
     private final RedisPresence presence;
     private final NodeLiveness nodes;
     private final Bus bus;
-    private final AtomicLong probesSent = new AtomicLong();
-    private volatile long probeBackAt;
-    private volatile long connectedAt;
+    private final Probes probes = new Probes(PROBE_TIMEOUT_MILLIS);
     private volatile boolean available;
     private volatile Topics target;
     private ScheduledFuture<?> maintenance;
@@ -68,7 +65,7 @@ public final class RedisStore implements Store {
         this.presence = new RedisPresence(link, settings.nodeId(), pulse.presenceGrace());
         this.nodes = new NodeLiveness(link, presence, settings.nodeId(), settings.nodeTimeout(), pulse.presenceGrace());
         this.bus = new Bus(settings.nodeId(), new SerialLanes(8, pool), listener, stats, clock::millis,
-                n -> probeBackAt = clock.millis(), this::resubscribed);
+                probes::answered, this::resubscribed);
     }
 
     @Override
@@ -98,16 +95,18 @@ public final class RedisStore implements Store {
         try {
             if (!link.connected()) {
                 link.connect(bus);
-                connectedAt = now;
+                probes.listening(now);
             }
-            long n = probesSent.incrementAndGet();
+            long n = probes.next();
             link.call(r -> r.publish(Keys.CHANNEL, "p|" + settings.nodeId() + "|" + n));
+            probes.sent(n, now);
             if (nodes.beat(now)) {
                 LOG.log(Level.WARNING, () -> "Node " + settings.nodeId() + " was taken for dead (a pause over "
                         + settings.nodeTimeout() + " ms?): listing its sessions in presence again");
                 pool.execute(this::relist);
             }
-            boolean deaf = now - Math.max(probeBackAt, connectedAt) > PROBE_TIMEOUT_MILLIS;
+            nodes.claimDead(now).forEach(pool::execute);
+            boolean deaf = probes.deaf(now);
             if (deaf) {
                 stats.probeFailures.increment();
                 link.resetSubscription(); // the next round subscribes again, then catches up
@@ -155,7 +154,7 @@ public final class RedisStore implements Store {
 
     private void resubscribed() {
         stats.resubscribed.increment();
-        probeBackAt = clock.millis();
+        probes.listening(clock.millis());
         pool.execute(this::catchUp);
     }
 

@@ -12,7 +12,9 @@ import dev.pulse.presence.entity.Member;
 import dev.pulse.presence.entity.PresenceEvent;
 import dev.pulse.testing.RedisServer;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The presence contract in a real Redis, where events come back through the node's subscription (asynchronously,
@@ -119,5 +122,46 @@ class RedisPresenceTest extends PresenceContract {
         a.expire(10_000);
         assertEquals(PresenceEvent.leave(new Leave("room", "bob", 10_000, LeaveReason.EVICTED)), next());
         assertEquals(List.of(new Member("carol", 100, 1)), a.members("room"), "carol is still on node a");
+    }
+
+    /** Both nodes end the same grace periods at once: each leave is announced once, none is lost. */
+    @Test
+    void nodesExpiringTogetherAnnounceEachLeaveOnce() throws Exception {
+        Presence a = presence();
+        RedisPresence b = node(REDIS.uri(), "node-b", GRACE, event -> { });
+        for (int i = 0; i < 20; i++) {
+            a.add("room-" + i, "u" + i, "s" + i, 100);
+            assertEquals(PresenceEvent.join("room-" + i, "u" + i, 100), next());
+            a.remove("room-" + i, "u" + i, "s" + i, LeaveReason.CLOSED, 1000);
+        }
+        long due = 1000 + GRACE;
+        Thread other = new Thread(() -> b.expire(due));
+        other.start();
+        a.expire(due);
+        other.join();
+        Set<PresenceEvent> leaves = new HashSet<>();
+        for (int i = 0; i < 20; i++) {
+            assertTrue(leaves.add(next()), "a leave announced twice");
+        }
+        for (int i = 0; i < 20; i++) {
+            assertQuiet("room-" + i, "each leave once");
+        }
+    }
+
+    /** A node that claimed due leaves and died before announcing them delays them by the lease, no more. */
+    @Test
+    void leavesClaimedByANodeThatDiedAreAnnouncedAfterTheLease() throws Exception {
+        Presence a = presence();
+        a.add("room", "alice", "s1", 100);
+        assertEquals(PresenceEvent.join("room", "alice", 100), next());
+        a.remove("room", "alice", "s1", LeaveReason.CLOSED, 1000);
+        long due = 1000 + GRACE;
+        // as the claim of a node that died right after it
+        REDIS.command("ZADD " + Keys.LEAVING + " " + (due + RedisPresence.CLAIM_LEASE_MILLIS) + " room");
+        a.expire(due);
+        assertQuiet("room", "claimed by another node");
+        a.expire(due + RedisPresence.CLAIM_LEASE_MILLIS);
+        assertEquals(PresenceEvent.leave(new Leave("room", "alice", due + RedisPresence.CLAIM_LEASE_MILLIS,
+                LeaveReason.CLOSED)), next());
     }
 }
