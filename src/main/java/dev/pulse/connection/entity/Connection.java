@@ -104,9 +104,10 @@ public final class Connection {
         return outbox;
     }
 
-    public void seen(long nowNanos, long nowMillis) {
-        liveness.seen(nowNanos);
+    /** A frame arrived; true when the heartbeat had postponed this session's eviction for the node's own lag. */
+    public boolean seen(long nowNanos, long nowMillis) {
         lastSeenAt = nowMillis;
+        return liveness.seen(nowNanos);
     }
 
     public void rtt(long nanos) {
