@@ -128,9 +128,9 @@ public final class SessionRegistry {
         }
         long sentAt = Connection.pingTime(payload);
         if (sentAt >= 0 && now - sentAt >= 0 && now - sentAt < 3_600_000_000_000L) {
-            connection.rtt(now - sentAt);
+            long waited = connection.rtt(now - sentAt);
             stats.rtt.record(now - sentAt, clock.millis());
-            lag.pong(now, now - sentAt);
+            lag.pong(now, waited);
         }
     }
 

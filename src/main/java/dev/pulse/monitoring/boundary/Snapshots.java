@@ -64,7 +64,6 @@ public final class Snapshots {
                 .add("ms", lag.recent(now) / 1e6)
                 .add("maxMs", lag.max() / 1e6)
                 .add("sources", bySource)
-                .add("pongFloorMs", Wire.nullable(lag.floor() < 0 ? null : lag.floor() / 1e6))
                 .add("gcPauseMs", lag.gcMillis.sum())
                 .add("allowanceMs", registry.settings().lagAllowance())
                 .add("postponed", registry.stats().postponed.sum())

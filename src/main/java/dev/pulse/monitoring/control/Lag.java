@@ -6,8 +6,9 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * How far behind this node is, second by second: how late its heartbeat ticks and its probe thread run, how long the
- * GC paused it, and how late it reads Pongs (the fastest Pong of each second, less the fastest ever seen: the network's
- * share). The heartbeat adds the worst of these since a peer's Ping to that peer's deadline, so that a node that is
+ * GC paused it, and how late it reads Pongs (of the Pongs read in a second, the one that waited least beyond its peer's
+ * fastest round trip: every Pong read then had waited at least that long; counted from three Pongs a second, so that
+ * one peer on a bad network is not taken for the node's lag). The heartbeat adds the worst of these since a peer's Ping to that peer's deadline, so that a node that is
  * behind never blames its peers for its own lateness; admission refuses new sessions while it is high.
  * All times are monotonic nanoseconds.
  */
@@ -21,7 +22,7 @@ public final class Lag {
         PROBE,
         /** Time the JVM reported spent in GC pauses. */
         GC,
-        /** The fastest Pong read in that second, beyond the fastest ever: the inbound backlog. */
+        /** The least any Pong read in that second took beyond its peer's fastest round trip: the inbound backlog. */
         PONG;
 
         public String key() {
@@ -34,10 +35,12 @@ public final class Lag {
     static final int SLOTS = 128;
     private static final int SOURCES = Source.values().length;
     private static final long NONE = Long.MAX_VALUE;
+    /** Fewer Pongs in a second say more about their peers' networks than about the node. */
+    static final int MIN_PONGS = 3;
 
     private final long[] second = new long[SLOTS];
     private final long[][] worst = new long[SLOTS][SOURCES];
-    private long floor = NONE;
+    private final int[] pongs = new int[SLOTS];
     private long max;
     /** Total GC pause time reported, ms. */
     public final LongAdder gcMillis = new LongAdder();
@@ -60,17 +63,22 @@ public final class Lag {
         }
     }
 
-    /** Records a Pong's round trip as read now: each second keeps its fastest. */
-    public void pong(long now, long rttNanos) {
-        if (rttNanos < 0) {
+    /**
+     * Records a Pong read now that took {@code waitedNanos} longer than its peer's fastest round trip: each second
+     * keeps the least such wait, counted once it has {@link #MIN_PONGS} Pongs.
+     */
+    public void pong(long now, long waitedNanos) {
+        if (waitedNanos < 0) {
             return;
         }
         synchronized (this) {
             long[] slot = slot(now);
             int i = Source.PONG.ordinal();
-            slot[i] = slot[i] == NONE ? rttNanos : Math.min(slot[i], rttNanos);
-            floor = Math.min(floor, rttNanos);
-            max = Math.max(max, slot[i] - floor);
+            slot[i] = Math.min(slot[i], waitedNanos);
+            int slotIndex = (int) Math.floorMod(Math.floorDiv(now, SLOT_NANOS), SLOTS);
+            if (++pongs[slotIndex] >= MIN_PONGS) {
+                max = Math.max(max, slot[i]);
+            }
         }
     }
 
@@ -82,7 +90,7 @@ public final class Lag {
             int i = (int) Math.floorMod(s, SLOTS);
             if (second[i] == s) {
                 for (int k = 0; k < SOURCES; k++) {
-                    result = Math.max(result, value(worst[i], k));
+                    result = Math.max(result, value(i, k));
                 }
             }
         }
@@ -103,7 +111,7 @@ public final class Lag {
             for (long s = last - 2; s <= last; s++) {
                 int i = (int) Math.floorMod(s, SLOTS);
                 if (second[i] == s) {
-                    worstOf = Math.max(worstOf, value(worst[i], source.ordinal()));
+                    worstOf = Math.max(worstOf, value(i, source.ordinal()));
                 }
             }
             result.put(source, worstOf / 1e6);
@@ -116,16 +124,11 @@ public final class Lag {
         return max;
     }
 
-    /** The fastest Pong round trip ever read, in nanoseconds, or -1 before the first: the network's share. */
-    public synchronized long floor() {
-        return floor == NONE ? -1 : floor;
-    }
-
-    private long value(long[] slot, int k) {
+    private long value(int slot, int k) {
         if (k == Source.PONG.ordinal()) {
-            return slot[k] == NONE ? 0 : slot[k] - floor;
+            return pongs[slot] < MIN_PONGS ? 0 : worst[slot][k];
         }
-        return slot[k];
+        return worst[slot][k];
     }
 
     private long[] slot(long now) {
@@ -135,6 +138,7 @@ public final class Lag {
             second[i] = s;
             java.util.Arrays.fill(worst[i], 0);
             worst[i][Source.PONG.ordinal()] = NONE;
+            pongs[i] = 0;
         }
         return worst[i];
     }

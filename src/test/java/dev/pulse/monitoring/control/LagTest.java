@@ -16,7 +16,6 @@ class LagTest {
         Lag lag = new Lag();
         assertEquals(0, lag.recent(5 * S));
         assertEquals(0, lag.since(0, 5 * S));
-        assertEquals(-1, lag.floor());
     }
 
     @Test
@@ -35,16 +34,18 @@ class LagTest {
     }
 
     @Test
-    void pongsCountTheirFastestBeyondTheNetworksShare() {
+    void pongsCountTheLeastWaitOfASecondOnceThereAreThree() {
         Lag lag = new Lag();
-        lag.pong(1 * S, 4 * MS); // the network: the fastest Pong ever read
-        lag.pong(2 * S, 2_004 * MS);
-        lag.pong(2 * S + 10 * MS, 1_504 * MS); // the fastest of second 2: everything read then was this late
-        lag.pong(2 * S + 20 * MS, 9_000 * MS); // a slow peer far away is not the node's lag
-        assertEquals(4 * MS, lag.floor());
+        lag.pong(2 * S, 2_000 * MS);
+        lag.pong(2 * S + 10 * MS, 1_500 * MS); // the least of second 2: every Pong read then waited this long
+        assertEquals(0, lag.since(2 * S, 3 * S), "two Pongs say more about their peers' networks than the node");
+        lag.pong(2 * S + 20 * MS, 9_000 * MS); // a peer far off does not raise it
         assertEquals(1_500 * MS, lag.since(2 * S, 3 * S));
         assertEquals(1_500.0, lag.recentBySource(3 * S).get(Lag.Source.PONG));
         assertEquals(0.0, lag.recentBySource(3 * S).get(Lag.Source.GC));
+        assertEquals(1_500 * MS, lag.max());
+        lag.pong(2 * S + 30 * MS, 0); // one Pong read at once: the node was not behind on it
+        assertEquals(0, lag.since(2 * S, 3 * S));
     }
 
     @Test
@@ -54,7 +55,6 @@ class LagTest {
         lag.late(Lag.Source.TICK, S, 0);
         lag.pong(S, -1);
         assertEquals(0, lag.recent(S));
-        assertEquals(-1, lag.floor());
     }
 
     @Test
