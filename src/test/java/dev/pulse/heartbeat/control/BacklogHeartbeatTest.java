@@ -168,4 +168,40 @@ class BacklogHeartbeatTest {
         heartbeat.tick(firedAt);
         assertEquals(4700, lag.since(clock.nanos(), clock.nanos()) / 1_000_000, "late by 4.7 s, 0.7 s of it waiting");
     }
+
+    @Test
+    void aNodeFrozenForSecondsDoesNotEvictPeersWhosePongsWaitUnread() {
+        FakeClock clock = new FakeClock();
+        Stats stats = new Stats();
+        SessionRegistry registry = new SessionRegistry(PulseSettings.builder().heartbeat(1000, 2000).build(), clock,
+                stats, new Lag(), new ErrorLog(stats), new AddressLimits());
+        Heartbeat heartbeat = new Heartbeat(registry, new Refusals(clock), Pacer.NONE);
+        List<FakePeer> peers = new ArrayList<>();
+        List<Connection> connections = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            FakePeer peer = new FakePeer();
+            peers.add(peer);
+            connections.add(registry.open(peer, null, null));
+        }
+        for (int t = 0; t < 5; t++) { // all answer at once for a while
+            clock.advanceMillis(1000);
+            heartbeat.tick();
+            for (int i = 0; i < peers.size(); i++) {
+                if (!peers.get(i).pings.isEmpty()) {
+                    registry.pong(connections.get(i), peers.get(i).lastPing());
+                }
+            }
+        }
+        clock.advanceMillis(1000);
+        heartbeat.tick(); // Pings out; the answers arrive, then the JVM stops (a long GC pause, a paused VM)
+        clock.advanceMillis(3000);
+        heartbeat.tick(); // the first tick after the freeze runs before the Pongs that waited are read
+        assertEquals(0, registry.stats().evictions().size(), "nobody evicted for the node's own freeze");
+        assertEquals(10, stats.postponed.sum());
+        for (int i = 0; i < peers.size(); i++) {
+            registry.pong(connections.get(i), peers.get(i).pings.get(peers.get(i).pings.size() - 1));
+        }
+        assertEquals(10, stats.spared.sum());
+        assertTrue(peers.stream().allMatch(p -> p.open));
+    }
 }
