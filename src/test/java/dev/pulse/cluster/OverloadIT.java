@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * One Payara Micro node whose CPU is taken by busy loops (pinned with taskset to the CPU the node is pinned to, the
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.Test;
  * last Pong waited in the node), refuse new handshakes with 1013 and a retry-after while it is behind, say so on
  * readiness, and take clients again once the loops are gone. Heartbeat 1 s / 2 s; lag allowance 8 s.
  */
+@EnabledIfSystemProperty(named = "it.container", matches = "payara.*") // its own Payara node: once per mvn verify
 class OverloadIT {
 
     static final int HEALTHY = Integer.getInteger("overload.healthy", 500);
