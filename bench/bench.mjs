@@ -82,11 +82,16 @@ const merge = (reports) => ({
 async function watchTicks(work) {
     const first = (await api('/api/stats')).heartbeat;
     const durations = [];
+    const lags = []; // the node's own lag (lag.ms, #16): how far it is behind while it keeps up
     let done = false;
     const poll = (async () => {
         while (!done) {
             await sleep(1000);
-            durations.push((await api('/api/stats')).heartbeat.lastTickMillis);
+            const stats = await api('/api/stats');
+            durations.push(stats.heartbeat.lastTickMillis);
+            if (stats.lag) {
+                lags.push(stats.lag.ms);
+            }
         }
     })();
     const t0 = Date.now();
@@ -95,11 +100,13 @@ async function watchTicks(work) {
     await poll;
     const last = (await api('/api/stats')).heartbeat;
     durations.sort((a, b) => a - b);
+    lags.sort((a, b) => a - b);
     return {
         result,
         ticks: {
             ticksPerSecond: +((last.ticks - first.ticks) / ((Date.now() - t0) / 1000)).toFixed(2),
             tickP50Ms: pct(durations, 0.5), tickMaxMs: durations.at(-1) ?? null,
+            lagP50Ms: pct(lags, 0.5), lagMaxMs: lags.at(-1) ?? null,
         },
     };
 }

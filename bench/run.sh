@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds the WAR, starts it on Payara Micro (heartbeat 1 s / 2 s) and runs the benchmark scenarios against it
 # from separate load-generator processes on loopback.
-# Usage: bench/run.sh [--smoke] [--scenario=idle|fanout|silent|cluster] [--server=payara|wildfly] [--idle-clients=1000,10000]
+# Usage: bench/run.sh [--smoke] [--scenario=idle|fanout|silent|cluster|overload] [--server=payara|wildfly] [--idle-clients=1000,10000]
 # Results: bench/results/results.jsonl (one JSON line per run) and bench/results/summary.md (smoke.md for --smoke).
 # --scenario=cluster (not in the default set: it takes about 6 minutes) hands over to bench/cluster.sh: Redis, two
 # nodes with store=redis and one with store=memory; summary-cluster.md (smoke-cluster.md with --smoke).
+# --scenario=overload (not in the default set) pins the server with taskset to the last CPU at nice 10 and runs
+# bench/overload.mjs: busy loops on that CPU while clients answer Pings; summary-overload.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${BENCH_PORT:-18090}
@@ -48,11 +50,18 @@ case "$server_kind" in
   wildfly) java_opts=${BENCH_JAVA_OPTS:--Xms512m -Xmx2g -XX:+UseSerialGC -Xmn64m -Xss512k} ;;
   *) java_opts=${BENCH_JAVA_OPTS:--Xms512m -Xmx2g -XX:+UseG1GC -Xss512k} ;;
 esac
+prefix=()
+if [ "$scenario" = overload ]; then
+  cpu=$(( $(nproc) - 1 ))
+  prefix=(taskset -c "$cpu" nice -n 10)  # the server shares its CPU with the scenario's busy loops only
+  # the loops keep it about 2.5 s behind, beyond the 2 s timeout: room for that lag in the deadlines
+  export PULSE_HEARTBEAT_LAG_ALLOWANCE=${PULSE_HEARTBEAT_LAG_ALLOWANCE:-8000}
+fi
 export PULSE_HEARTBEAT_INTERVAL=1000 PULSE_HEARTBEAT_TIMEOUT=2000 PULSE_LIMITS_PER_ADDRESS=0 \
   PULSE_RATE_MESSAGES_PER_SECOND=1000
 case "$server_kind" in
   payara)
-    java $java_opts -jar target/payara-micro.jar \
+    "${prefix[@]}" java $java_opts -jar target/payara-micro.jar \
       --deploy target/pulse.war --port "$port" --contextroot / --nocluster --nohazelcast ${BENCH_PAYARA_ARGS:-} \
       >"$log" 2>&1 &
     launcher=$! ;;
@@ -65,7 +74,7 @@ case "$server_kind" in
       "$wildfly_home/bin/jboss-cli.sh" --file=server-config/wildfly/pulse-tuning.cli -Djboss.server.base.dir="$base" \
         >/dev/null
     fi
-    JAVA_OPTS="$java_opts" "$wildfly_home/bin/standalone.sh" -c standalone.xml -Djboss.server.base.dir="$base" \
+    JAVA_OPTS="$java_opts" "${prefix[@]}" "$wildfly_home/bin/standalone.sh" -c standalone.xml -Djboss.server.base.dir="$base" \
       -Djboss.bind.address=127.0.0.1 -Djboss.http.port="$port" -Djboss.socket.binding.port-offset=0 \
       -Djboss.management.http.port=$((port + 1)) >"$log" 2>&1 &
     launcher=$! ;;
@@ -88,5 +97,10 @@ done
 curl -sf -o /dev/null "http://127.0.0.1:$port/health/ready" || { echo "server not ready, see $log"; exit 1; }
 if [ "$server_kind" = wildfly ]; then
   server=$(pgrep -f -- "-Djboss.server.base.dir=$base" | grep -v "^$launcher\$" | sed -n 1p)  # the JVM, not the script
+fi
+if [ "$scenario" = overload ]; then
+  exec_status=0
+  node bench/overload.mjs --url="http://127.0.0.1:$port" --cpu="$cpu" --smoke=$smoke "${extra[@]}" || exec_status=$?
+  exit $exec_status
 fi
 node bench/bench.mjs --url="http://127.0.0.1:$port" --pid="$server" --server="$server_kind" --smoke=$smoke "${extra[@]}"

@@ -37,8 +37,9 @@ test('backoffDelay checks its argument', () => {
     }
 });
 
-test('retry-after is read from a 1012 close only, and capped at 5 minutes', () => {
+test('retry-after is read from a 1012 or 1013 close only, and capped at 5 minutes', () => {
     assert.equal(retryAfter(1012, 'retry-after=4817'), 4817);
+    assert.equal(retryAfter(1013, 'retry-after=2500'), 2500, 'a node shedding load');
     assert.equal(retryAfter(1012, 'retry-after=99999999'), 300_000);
     assert.equal(retryAfter(1001, 'retry-after=4817'), 0);
     assert.equal(retryAfter(1012, 'soon'), 0);

@@ -123,6 +123,33 @@ for (const code of [1012, 1013]) {
     });
 }
 
+test('1013 before the welcome (a node shedding load refuses the handshake): each retry-after is honoured, then the client is in', async () => {
+    const env = environment({ random: () => 0.5 });
+    const pulse = Pulse.connect('ws://h/ws', env.options);
+    const seen = record(pulse, ['state']);
+    await flush();
+    env.WebSocket.last.accept(null); // the upgrade succeeds, then the node closes at once: no welcome
+    env.WebSocket.last.serverClose(1013, 'retry-after=2500');
+    assert.deepEqual([seen.state.at(-1).state, seen.state.at(-1).code, seen.state.at(-1).delay], ['reconnecting', 1013, 2500]);
+    await env.clock.advance(2499);
+    assert.equal(env.WebSocket.instances.length, 1, 'not before the retry-after');
+    await env.clock.advance(1);
+    await env.clock.advance(50);
+    await flush();
+    assert.equal(env.WebSocket.instances.length, 2, 'at the moment the node gave');
+    env.WebSocket.last.accept(null);
+    env.WebSocket.last.serverClose(1013, 'retry-after=4000'); // still shedding
+    assert.equal(seen.state.at(-1).delay, 4000);
+    await env.clock.advance(3999);
+    assert.equal(env.WebSocket.instances.length, 2);
+    await env.clock.advance(100);
+    await flush();
+    assert.equal(env.WebSocket.instances.length, 3);
+    env.WebSocket.last.accept(HB);
+    assert.equal(pulse.state, 'open');
+    pulse.close();
+});
+
 /**
  * Twenty clients on one clock against one server that dies at 0 and is ready at 14 s. With `pace`, the server admits
  * one handshake every SLOT ms and closes the others with 1013 and a retry-after for a later slot of their own.

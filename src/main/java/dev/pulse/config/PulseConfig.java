@@ -72,6 +72,22 @@ public class PulseConfig {
     long presenceGrace;
 
     @Inject
+    @ConfigProperty(name = "pulse.heartbeat.lag-allowance")
+    Optional<Long> lagAllowance; // unset: the heartbeat timeout
+
+    @Inject
+    @ConfigProperty(name = "pulse.admission.max-lag", defaultValue = "1500")
+    long admissionMaxLag;
+
+    @Inject
+    @ConfigProperty(name = "pulse.admission.retry-after", defaultValue = "2000")
+    long admissionRetryAfter;
+
+    @Inject
+    @ConfigProperty(name = "pulse.admission.retry-jitter", defaultValue = "5000")
+    long admissionRetryJitter;
+
+    @Inject
     @ConfigProperty(name = "pulse.rate.messages-per-second", defaultValue = "50")
     int messagesPerSecond;
 
@@ -144,6 +160,8 @@ public class PulseConfig {
                 .identityQueryParam(identityQueryParam).shutdown(shutdownRestart, shutdownRetryAfter, shutdownRetryJitter)
                 .rttWindow(rttWindow).publishClients(publishClients).history(historySize, historyTtl)
                 .topicIdle(topicIdle).presenceGrace(presenceGrace).guard(guard)
+                .overload(new Overload(lagAllowance.orElse(-1L),
+                        admissionMaxLag, admissionRetryAfter, admissionRetryJitter))
                 .validate();
     }
 }

@@ -23,6 +23,7 @@ import java.util.List;
  * @param topicIdle ms a topic with no subscribers and no retained messages is kept before it is dropped
  * @param presenceGrace ms a user stays listed after their last session closed, so a reload is not a leave
  * @param guard limits, allowed origins and authentication
+ * @param overload the lag allowance of deadlines and when handshakes are refused
  */
 public record PulseSettings(
         long heartbeatInterval,
@@ -40,7 +41,8 @@ public record PulseSettings(
         long historyTtl,
         long topicIdle,
         long presenceGrace,
-        Guard guard) {
+        Guard guard,
+        Overload overload) {
 
     /** The fixed period of the heartbeat timer; {@code @Schedule} cannot read configuration. */
     public static final long TICK_MILLIS = 1000;
@@ -57,6 +59,11 @@ public record PulseSettings(
     /** A builder starting from these settings, for a copy that differs in a few values. */
     public Builder toBuilder() {
         return new Builder(this);
+    }
+
+    /** Ms of its own lag the node may add to a peer's heartbeat deadline: {@code pulse.heartbeat.lag-allowance}. */
+    public long lagAllowance() {
+        return overload.lagAllowance() < 0 ? heartbeatTimeout : overload.lagAllowance();
     }
 
     /** Returns these settings, or throws naming every key whose value makes no sense. */
@@ -101,6 +108,7 @@ public record PulseSettings(
             problems.add("pulse.presence.grace=" + presenceGrace + " must be >= 0");
         }
         guard.validate(problems);
+        overload.validate(problems);
         if (!problems.isEmpty()) {
             throw new InvalidSettingsException("Invalid Pulse configuration: " + String.join("; ", problems));
         }
@@ -125,6 +133,7 @@ public record PulseSettings(
         private long topicIdle = 60_000;
         private long presenceGrace = 5000;
         private Guard guard = Guard.defaults();
+        private Overload overload = Overload.defaults();
 
         private Builder() {
         }
@@ -134,7 +143,7 @@ public record PulseSettings(
                     .maxMessageBytes(s.maxMessageBytes).identityQueryParam(s.identityQueryParam)
                     .shutdown(s.shutdownRestart, s.shutdownRetryAfter, s.shutdownRetryJitter).rttWindow(s.rttWindow)
                     .publishClients(s.publishClients).history(s.historySize, s.historyTtl).topicIdle(s.topicIdle)
-                    .presenceGrace(s.presenceGrace).guard(s.guard);
+                    .presenceGrace(s.presenceGrace).guard(s.guard).overload(s.overload);
         }
 
         public Builder heartbeat(long interval, long timeout) {
@@ -197,10 +206,15 @@ public record PulseSettings(
             return this;
         }
 
+        public Builder overload(Overload o) {
+            overload = o;
+            return this;
+        }
+
         public PulseSettings build() {
             return new PulseSettings(heartbeatInterval, heartbeatTimeout, maxQueuedMessages, maxQueuedBytes,
                     maxMessageBytes, identityQueryParam, shutdownRestart, shutdownRetryAfter, shutdownRetryJitter,
-                    rttWindow, publishClients, historySize, historyTtl, topicIdle, presenceGrace, guard);
+                    rttWindow, publishClients, historySize, historyTtl, topicIdle, presenceGrace, guard, overload);
         }
 
         public PulseSettings validate() {

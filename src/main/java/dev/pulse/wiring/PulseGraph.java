@@ -7,12 +7,15 @@ import dev.pulse.connection.control.Clock;
 import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.connection.control.InboundDispatcher;
 import dev.pulse.connection.control.AddressLimits;
+import dev.pulse.connection.control.Admission;
 import dev.pulse.connection.control.Refusals;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.control.Shutdown;
 import dev.pulse.heartbeat.control.Heartbeat;
 import dev.pulse.heartbeat.control.Pacer;
 import dev.pulse.monitoring.boundary.HealthStatus;
+import dev.pulse.monitoring.control.Lag;
+import dev.pulse.monitoring.control.LagProbe;
 import dev.pulse.monitoring.control.Stats;
 import dev.pulse.monitoring.control.StoreStats;
 import dev.pulse.presence.control.PresenceListener;
@@ -55,6 +58,9 @@ public final class PulseGraph implements AutoCloseable {
     private final Clock clock;
     private final Stats stats = new Stats();
     private final StoreStats storeStats = new StoreStats();
+    private final Lag lag = new Lag();
+    private final LagProbe lagProbe;
+    private final Admission admission;
     private final ErrorLog errors;
     private final SessionRegistry registry;
     private final AddressLimits addresses = new AddressLimits();
@@ -73,7 +79,8 @@ public final class PulseGraph implements AutoCloseable {
         this.storeSettings = storeSettings;
         this.clock = clock;
         this.errors = new ErrorLog(stats);
-        this.registry = new SessionRegistry(settings, clock, stats, errors, addresses);
+        this.registry = new SessionRegistry(settings, clock, stats, lag, errors, addresses);
+        this.admission = new Admission(settings.overload(), lag, clock, stats);
         this.refusals = new Refusals(clock);
         refusals.closeOn(threads.refusalCloser());
         this.shutdown = new Shutdown(registry, settings);
@@ -88,10 +95,12 @@ public final class PulseGraph implements AutoCloseable {
         registry.listen(topics);
         InboundDispatcher dispatcher = new InboundDispatcher(registry, errors,
                 new TopicMessages(registry, topics).handlers());
-        this.endpoint = new PulseEndpoint(registry, refusals, shutdown, errors, dispatcher, topics::attach);
+        this.endpoint = new PulseEndpoint(registry, refusals, shutdown, admission, errors, dispatcher, topics::attach);
         this.heartbeat = new Heartbeat(registry, refusals, pacer);
-        this.health = new HealthStatus(registry, shutdown, store::available);
+        this.health = new HealthStatus(registry, shutdown, store::available, admission);
         store.start(topics);
+        this.lagProbe = new LagProbe(lag, clock::nanos);
+        lagProbe.start();
         this.housekeeping = threads.scheduler().scheduleWithFixedDelay(this::housekeeping, HOUSEKEEPING_MILLIS,
                 HOUSEKEEPING_MILLIS, TimeUnit.MILLISECONDS);
     }
@@ -119,6 +128,14 @@ public final class PulseGraph implements AutoCloseable {
 
     public Stats stats() {
         return stats;
+    }
+
+    public Lag lag() {
+        return lag;
+    }
+
+    public Admission admission() {
+        return admission;
     }
 
     public StoreStats storeStats() {
@@ -169,6 +186,7 @@ public final class PulseGraph implements AutoCloseable {
     @Override
     public void close() {
         housekeeping.cancel(false);
+        lagProbe.close();
         store.close();
     }
 }

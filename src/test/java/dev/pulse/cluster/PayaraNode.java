@@ -31,11 +31,14 @@ final class PayaraNode implements AutoCloseable {
     final Path log;
     private final Path war;
     private final Map<String, String> env;
+    /** Put before the java command, e.g. {@code taskset -c 1}. */
+    private final List<String> launcher;
     private volatile Process process;
     private volatile long deadNanos;
 
-    private PayaraNode(String id, Path dir, Path war, Map<String, String> env) {
+    private PayaraNode(String id, Path dir, Path war, Map<String, String> env, List<String> launcher) {
         this.id = id;
+        this.launcher = List.copyOf(launcher);
         this.port = Procs.freePort();
         this.http = URI.create("http://127.0.0.1:" + port + "/");
         this.ws = URI.create("ws://127.0.0.1:" + port + "/ws");
@@ -51,9 +54,15 @@ final class PayaraNode implements AutoCloseable {
 
     /** Starts the JVM (does not wait: see {@link #awaitReady}); pulse.node.id is the node's id. */
     static PayaraNode start(String id, Path dir, Path war, Map<String, String> env) throws IOException {
+        return start(id, dir, war, env, List.of());
+    }
+
+    /** As {@link #start(String, Path, Path, Map)}, the JVM started through {@code launcher} (e.g. taskset, nice). */
+    static PayaraNode start(String id, Path dir, Path war, Map<String, String> env, List<String> launcher)
+            throws IOException {
         Map<String, String> all = new LinkedHashMap<>(env);
         all.put("PULSE_NODE_ID", id);
-        PayaraNode node = new PayaraNode(id, dir, war, all);
+        PayaraNode node = new PayaraNode(id, dir, war, all, launcher);
         node.start();
         return node;
     }
@@ -62,7 +71,8 @@ final class PayaraNode implements AutoCloseable {
         Path root = dir.resolve("payara");
         deleteTree(root);
         Files.createDirectories(root);
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        List<String> command = new ArrayList<>(launcher);
+        command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx384m", "-Xss512k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-jar", microJar().toString(), "--deploy", war.toString(), "--port", Integer.toString(port),
                 "--contextroot", "/", "--nohazelcast", "--rootdir", root.toString()));

@@ -44,4 +44,26 @@ class PulseSettingsTest {
     void acceptsTheSmallestSensibleValues() {
         assertEquals(1000, with(1000, 1).validate().heartbeatInterval());
     }
+
+    @Test
+    void theLagAllowanceIsTheTimeoutUnlessSet() {
+        assertEquals(2000, with(1000, 2000).lagAllowance());
+        PulseSettings set = with(1000, 2000).toBuilder().overload(Overload.defaults().withAllowance(500)).build();
+        assertEquals(500, set.validate().lagAllowance());
+        assertEquals(0, with(1000, 2000).toBuilder().overload(Overload.defaults().withAllowance(0)).validate()
+                .lagAllowance(), "0 turns it off");
+    }
+
+    @Test
+    void admissionDefaultsMatchTheReadmeAndNonsenseIsNamed() {
+        Overload d = PulseSettings.defaults().overload();
+        assertEquals(1500, d.maxLag());
+        assertEquals(2000, d.retryAfter());
+        assertEquals(5000, d.retryJitter());
+        var e = assertThrows(InvalidSettingsException.class, () -> with(1000, 2000).toBuilder()
+                .overload(new Overload(-5, -1, -1, 0)).validate());
+        assertTrue(e.getMessage().contains("pulse.heartbeat.lag-allowance=-5"), e.getMessage());
+        assertTrue(e.getMessage().contains("pulse.admission.max-lag=-1"), e.getMessage());
+        assertTrue(e.getMessage().contains("pulse.admission.retry-after"), e.getMessage());
+    }
 }

@@ -113,6 +113,7 @@ public final class RawWebSocket implements AutoCloseable {
     private final Map<String, String> responseHeaders = new LinkedHashMap<>();
     private volatile long lastSentNanos;
     private volatile boolean closeSent;
+    private volatile boolean mute;
     private volatile LongConsumer onPongSent = t -> { };
     private Thread reader;
 
@@ -252,6 +253,11 @@ public final class RawWebSocket implements AutoCloseable {
     public RawWebSocket onPongSent(LongConsumer listener) {
         this.onPongSent = listener;
         return this;
+    }
+
+    /** From now on Pings are read but never answered: a peer that goes silent without closing. */
+    public void stopAnswering() {
+        mute = true;
     }
 
     public Mode mode() {
@@ -481,7 +487,7 @@ public final class RawWebSocket implements AutoCloseable {
                         synchronized (pings) {
                             pings.add(now);
                         }
-                        if (mode == Mode.ANSWER_PINGS && !closeSent) {
+                        if (mode == Mode.ANSWER_PINGS && !closeSent && !mute) {
                             try {
                                 sendPong(f.payload);
                                 onPongSent.accept(System.currentTimeMillis());

@@ -1,5 +1,6 @@
 package dev.pulse.testing;
 
+import dev.pulse.monitoring.control.Lag;
 import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.connection.control.InboundDispatcher;
@@ -37,7 +38,7 @@ public final class LocalNode {
     public LocalNode(PulseSettings settings, FakeClock clock, Executor fanOut) {
         this.settings = settings;
         this.clock = clock;
-        this.registry = new SessionRegistry(settings, clock, stats, errors, new AddressLimits());
+        this.registry = new SessionRegistry(settings, clock, stats, new Lag(), errors, new AddressLimits());
         Delivery delivery = new Delivery(registry);
         this.store = new InMemoryStore(settings, new PresenceAnnouncer(subscribers, delivery));
         this.topics = new Topics(subscribers, store.topics(), store.presence(), delivery, clock, fanOut,

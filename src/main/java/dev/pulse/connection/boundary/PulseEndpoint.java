@@ -1,6 +1,7 @@
 package dev.pulse.connection.boundary;
 
 import dev.pulse.config.PulseSettings;
+import dev.pulse.connection.control.Admission;
 import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.connection.control.InboundDispatcher;
 import dev.pulse.connection.control.Refusals;
@@ -33,16 +34,18 @@ public final class PulseEndpoint extends Endpoint {
     private final SessionRegistry registry;
     private final Refusals refusals;
     private final Shutdown shutdown;
+    private final Admission admission;
     private final ErrorLog errors;
     private final InboundDispatcher dispatcher;
     private final Consumer<Connection> attach;
 
     /** @param attach subscribes a new session to its implicit topics, before its welcome */
-    public PulseEndpoint(SessionRegistry registry, Refusals refusals, Shutdown shutdown, ErrorLog errors,
-            InboundDispatcher dispatcher, Consumer<Connection> attach) {
+    public PulseEndpoint(SessionRegistry registry, Refusals refusals, Shutdown shutdown, Admission admission,
+            ErrorLog errors, InboundDispatcher dispatcher, Consumer<Connection> attach) {
         this.registry = registry;
         this.refusals = refusals;
         this.shutdown = shutdown;
+        this.admission = admission;
         this.errors = errors;
         this.dispatcher = dispatcher;
         this.attach = attach;
@@ -50,6 +53,11 @@ public final class PulseEndpoint extends Endpoint {
 
     @Override
     public void onOpen(Session session, EndpointConfig config) {
+        String busy = admission.refusal(); // first: a saturated node spends nothing more on a session it refuses
+        if (busy != null) {
+            refusals.refuse(new SessionPeer(session), Admission.TRY_AGAIN_LATER, busy);
+            return;
+        }
         PulseSettings settings = registry.settings();
         String user = Identity.user(session);
         String authFailure = Identity.authFailure(session, user, settings.guard().authRequired());

@@ -7,6 +7,7 @@ import dev.pulse.connection.entity.Liveness;
 import dev.pulse.connection.entity.Outbox;
 import dev.pulse.connection.entity.Peer;
 import dev.pulse.connection.entity.RateLimiter;
+import dev.pulse.monitoring.control.Lag;
 import dev.pulse.monitoring.control.Stats;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -30,24 +31,17 @@ public final class SessionRegistry {
 
     private final Clock clock;
     private final Stats stats;
+    private final Lag lag;
     private final ErrorLog errorLog;
     private final Map<String, Connection> open = new ConcurrentHashMap<>();
     private final Lingering lingering = new Lingering();
     private final AddressLimits addresses;
-    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private final List<SessionListener> listeners = new CopyOnWriteArrayList<>();
     private final PulseSettings settings;
 
-    /** What other features need to hear about sessions: when one is gone, and every heartbeat tick. */
-    public interface Listener {
-
-        /** Called once per session, when it closed ({@code evicted} false) or the server dropped it. */
-        default void gone(Connection connection, boolean evicted) {
-        }
-
-    }
-
-    public SessionRegistry(PulseSettings settings, Clock clock, Stats stats, ErrorLog errorLog,
+    public SessionRegistry(PulseSettings settings, Clock clock, Stats stats, Lag lag, ErrorLog errorLog,
             AddressLimits addresses) {
+        this.lag = lag;
         this.addresses = addresses;
         this.settings = settings;
         this.clock = clock;
@@ -55,7 +49,7 @@ public final class SessionRegistry {
         this.errorLog = errorLog;
     }
 
-    public void listen(Listener listener) {
+    public void listen(SessionListener listener) {
         listeners.add(listener);
     }
 
@@ -65,6 +59,10 @@ public final class SessionRegistry {
 
     public Stats stats() {
         return stats;
+    }
+
+    public Lag lag() {
+        return lag;
     }
 
     /** Counts client errors and logs them without flooding; one per registry so the flood limit is global. */
@@ -112,13 +110,17 @@ public final class SessionRegistry {
 
     /** Records that a frame arrived: any frame proves the peer alive. */
     public void seen(Connection connection) {
-        connection.seen(clock.nanos(), clock.millis());
+        if (connection.seen(clock.nanos(), clock.millis())) {
+            stats.spared.increment();
+        }
     }
 
     /** Records a Pong: alive, and its round-trip time if the payload is one of our Pings. */
     public void pong(Connection connection, ByteBuffer payload) {
         long now = clock.nanos();
-        connection.seen(now, clock.millis());
+        if (connection.seen(now, clock.millis())) {
+            stats.spared.increment();
+        }
         stats.pongsReceived.increment();
         long read = Connection.pingOffered(payload);
         if (read >= 0) {
@@ -126,8 +128,9 @@ public final class SessionRegistry {
         }
         long sentAt = Connection.pingTime(payload);
         if (sentAt >= 0 && now - sentAt >= 0 && now - sentAt < 3_600_000_000_000L) {
-            connection.rtt(now - sentAt);
+            long waited = connection.rtt(now - sentAt);
             stats.rtt.record(now - sentAt, clock.millis());
+            lag.pong(now, waited);
         }
     }
 
@@ -139,13 +142,7 @@ public final class SessionRegistry {
         if (unread > limit / 2 && unread <= limit && connection.probe(clock.nanos())) {
             stats.probesSent.increment();
         }
-        if (unread <= limit && connection.outbox().offer(text)) {
-            return true;
-        }
-        if (open.containsKey(connection.id())) {
-            drop(connection, EvictionReason.QUEUE, null);
-        }
-        return false;
+        return queue(connection, text, unread <= limit);
     }
 
     /**
@@ -157,7 +154,11 @@ public final class SessionRegistry {
                 && connection.probe(clock.nanos())) {
             stats.probesSent.increment();
         }
-        if (connection.outbox().offer(text)) {
+        return queue(connection, text, true);
+    }
+
+    private boolean queue(Connection connection, String text, boolean fits) {
+        if (fits && connection.outbox().offer(text)) {
             return true;
         }
         if (open.containsKey(connection.id())) {
@@ -227,7 +228,7 @@ public final class SessionRegistry {
         if (connection.remote() != null) {
             addresses.release(connection.remote());
         }
-        for (Listener listener : listeners) {
+        for (SessionListener listener : listeners) {
             try {
                 listener.gone(connection, evicted);
             } catch (RuntimeException | LinkageError e) { // at undeploy, classes may no longer load

@@ -17,6 +17,8 @@ public final class Connection {
     private volatile Outbox outbox;
     private volatile long lastSeenAt;
     private volatile long rttNanos = -1;
+    /** The fastest round trip this peer ever had: its network's share of every round trip. */
+    private volatile long bestRttNanos = Long.MAX_VALUE;
     private final Set<String> topics = ConcurrentHashMap.newKeySet();
     private volatile RateLimiter rateLimiter;
     /** Characters of text frames queued for the peer since open. */
@@ -104,13 +106,19 @@ public final class Connection {
         return outbox;
     }
 
-    public void seen(long nowNanos, long nowMillis) {
-        liveness.seen(nowNanos);
+    /** A frame arrived; true when the heartbeat had postponed this session's eviction for the node's own lag. */
+    public boolean seen(long nowNanos, long nowMillis) {
         lastSeenAt = nowMillis;
+        return liveness.seen(nowNanos);
     }
 
-    public void rtt(long nanos) {
+    /** Records a round trip; returns how much longer it took than this peer's fastest (what it waited beyond its network). */
+    public long rtt(long nanos) {
         rttNanos = nanos;
+        if (nanos < bestRttNanos) {
+            bestRttNanos = nanos; // only the thread handling this peer's Pongs writes
+        }
+        return nanos - bestRttNanos;
     }
 
     /** The last measured round-trip time in ms, or null before the first Pong. */

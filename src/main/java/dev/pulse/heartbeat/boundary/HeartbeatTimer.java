@@ -57,16 +57,17 @@ public class HeartbeatTimer {
             registry.stats().ticksSkipped.increment();
             return;
         }
+        long firedAt = registry.clock().nanos(); // the wait for a managed thread counts as the node's lag
         try {
-            executor.execute(this::runTick);
+            executor.execute(() -> runTick(firedAt));
         } catch (RejectedExecutionException e) {
-            runTick(); // no managed thread to spare: tick here, late ticks are better than none
+            runTick(firedAt); // no managed thread to spare: tick here, late ticks are better than none
         }
     }
 
-    private void runTick() {
+    private void runTick(long firedAt) {
         try {
-            heartbeat.tick();
+            heartbeat.tick(firedAt);
         } catch (RuntimeException e) {
             // never let a failed tick escape: the next one simply runs again
             LOG.log(Level.ERROR, "Heartbeat tick failed", e);

@@ -30,6 +30,7 @@ public class HealthChecks {
     @Readiness
     HealthCheck acceptingConnections() {
         return () -> HealthCheckResponse.named("pulse-ready").status(status.ready())
-                .withData("connections", registry.size()).build();
+                .withData("connections", registry.size()).withData("shedding", status.shedding())
+                .withData("lagMs", registry.lag().recent(registry.clock().nanos()) / 1_000_000).build();
     }
 }

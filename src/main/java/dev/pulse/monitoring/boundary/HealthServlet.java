@@ -45,6 +45,9 @@ public class HealthServlet extends HttpServlet {
             }
         }
         response.setStatus(up ? 200 : 503);
+        if (!up && status.shedding()) {
+            response.setHeader("Retry-After", Long.toString(status.retryAfterSeconds())); // pulse.js honours it
+        }
         response.setContentType("application/json");
         response.getWriter().write("{\"status\":\"" + (up ? "UP" : "DOWN") + "\",\"checks\":[" + checks + "]}");
     }

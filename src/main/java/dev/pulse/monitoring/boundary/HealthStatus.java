@@ -1,5 +1,6 @@
 package dev.pulse.monitoring.boundary;
 
+import dev.pulse.connection.control.Admission;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.control.Shutdown;
 import java.util.function.BooleanSupplier;
@@ -13,8 +14,11 @@ public final class HealthStatus {
     private final SessionRegistry registry;
     private final Shutdown shutdown;
     private final BooleanSupplier storeAvailable;
+    private final Admission admission;
 
-    public HealthStatus(SessionRegistry registry, Shutdown shutdown, BooleanSupplier storeAvailable) {
+    public HealthStatus(SessionRegistry registry, Shutdown shutdown, BooleanSupplier storeAvailable,
+            Admission admission) {
+        this.admission = admission;
         this.registry = registry;
         this.shutdown = shutdown;
         this.storeAvailable = storeAvailable;
@@ -26,9 +30,20 @@ public final class HealthStatus {
         return last == 0 || registry.clock().millis() - last < STALE_TICK_MILLIS;
     }
 
-    /** Ready once the heartbeat has ticked, while the store answers, until shutdown begins. */
+    /** Ready once the heartbeat has ticked, while the store answers and the node is not shedding load, until shutdown. */
     public boolean ready() {
-        return registry.stats().lastTickAt() != 0 && !shutdown.active() && live() && storeAvailable.getAsBoolean();
+        return registry.stats().lastTickAt() != 0 && !shutdown.active() && live() && storeAvailable.getAsBoolean()
+                && !admission.shedding();
+    }
+
+    /** True while the node refuses new sessions because it is behind (see {@link Admission}). */
+    public boolean shedding() {
+        return admission.shedding();
+    }
+
+    /** Seconds a client refused while shedding should wait, for a Retry-After header. */
+    public long retryAfterSeconds() {
+        return admission.retryAfterSeconds();
     }
 
     public boolean storeAvailable() {

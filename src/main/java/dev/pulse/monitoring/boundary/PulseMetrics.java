@@ -28,6 +28,9 @@ public class PulseMetrics {
     @Inject
     StoreStats store;
 
+    @Inject
+    HealthStatus health;
+
     void register(@Observes @Initialized(ApplicationScoped.class) Object started) {
         Stats stats = registry.stats();
         metrics.gauge("pulse_connections", registry, SessionRegistry::size);
@@ -40,6 +43,13 @@ public class PulseMetrics {
         counter("pulse_heartbeat_ticks_skipped_total", stats.ticksSkipped);
         counter("pulse_heartbeat_ticks_total", stats.ticks);
         metrics.gauge("pulse_heartbeat_last_tick_ms", stats, Stats::lastTickMillis);
+        metrics.gauge("pulse_lag_ms", registry, r -> r.lag().recent(r.clock().nanos()) / 1e6);
+        metrics.gauge("pulse_lag_max_ms", registry, r -> r.lag().max() / 1e6);
+        counter("pulse_gc_pause_ms_total", registry.lag().gcMillis);
+        counter("pulse_evictions_postponed_total", stats.postponed);
+        counter("pulse_evictions_spared_total", stats.spared);
+        counter("pulse_handshakes_refused_total", stats.refused);
+        metrics.gauge("pulse_admission_shedding", health, h -> h.shedding() ? 1 : 0);
         for (EvictionReason reason : EvictionReason.values()) {
             metrics.gauge("pulse_evictions_total", stats,
                     s -> s.evictions().getOrDefault(reason.key(), 0L), new Tag("reason", reason.key()));

@@ -3,6 +3,7 @@ package dev.pulse.monitoring.boundary;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.connection.entity.EvictionReason;
+import dev.pulse.monitoring.control.Lag;
 import dev.pulse.monitoring.control.RttWindow;
 import dev.pulse.monitoring.control.Stats;
 import dev.pulse.monitoring.control.StoreStats;
@@ -53,6 +54,22 @@ public final class Snapshots {
         return array.build();
     }
 
+    /** How far behind the node is (last seconds, by source, worst since start) and what the heartbeat did about it. */
+    private JsonObjectBuilder lag() {
+        Lag lag = registry.lag();
+        long now = registry.clock().nanos();
+        JsonObjectBuilder bySource = Wire.object();
+        lag.recentBySource(now).forEach((source, ms) -> bySource.add(source.key(), ms));
+        return Wire.object()
+                .add("ms", lag.recent(now) / 1e6)
+                .add("maxMs", lag.max() / 1e6)
+                .add("sources", bySource)
+                .add("gcPauseMs", lag.gcMillis.sum())
+                .add("allowanceMs", registry.settings().lagAllowance())
+                .add("postponed", registry.stats().postponed.sum())
+                .add("spared", registry.stats().spared.sum());
+    }
+
     public JsonObject stats() {
         Stats stats = registry.stats();
         RttWindow.Percentiles rtt = stats.rtt.percentiles(registry.clock().millis(), registry.settings().rttWindow());
@@ -91,6 +108,11 @@ public final class Snapshots {
                         .add("lastTickAt", stats.lastTickAt())
                         .add("lastTickMillis", stats.lastTickMillis())
                         .add("maxTickMillis", stats.maxTickMillis()))
+                .add("lag", lag())
+                .add("admission", Wire.object()
+                        .add("maxLagMs", registry.settings().overload().maxLag())
+                        .add("shedding", health.shedding())
+                        .add("refused", stats.refused.sum()))
                 .add("store", Wire.object()
                         .add("available", health.storeAvailable())
                         .add("errors", store.errors.sum())

@@ -19,6 +19,12 @@ public final class Stats {
     public final LongAdder ticks = new LongAdder();
     public final LongAdder ticksSkipped = new LongAdder();
     public final LongAdder opened = new LongAdder();
+    /** Heartbeat evictions put off by a tick because the node was behind since the peer's Ping. */
+    public final LongAdder postponed = new LongAdder();
+    /** Sessions whose eviction was put off for the node's lag and that then answered: false evictions avoided. */
+    public final LongAdder spared = new LongAdder();
+    /** Handshakes refused with 1013 while the node was shedding load. */
+    public final LongAdder refused = new LongAdder();
     public final RttWindow rtt = new RttWindow();
     private final ConcurrentHashMap<String, LongAdder> evictions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, LongAdder> errors = new ConcurrentHashMap<>();
@@ -67,7 +73,7 @@ public final class Stats {
 
     public void clear() {
         for (LongAdder a : new LongAdder[] {pingsSent, probesSent, pongsReceived, messagesIn, messagesOut, gapsSent, ticks, ticksSkipped,
-                opened}) {
+                opened, postponed, spared, refused}) {
             a.reset();
         }
         evictions.clear();

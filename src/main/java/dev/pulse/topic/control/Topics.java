@@ -1,7 +1,7 @@
 package dev.pulse.topic.control;
 
 import dev.pulse.connection.control.Clock;
-import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.connection.control.SessionListener;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.monitoring.control.StoreStats;
 import dev.pulse.presence.control.Presence;
@@ -25,7 +25,7 @@ import java.util.concurrent.RejectedExecutionException;
  * never from a lock held across store I/O; the in-memory store is the one exception, sequencing and queueing
  * one topic's messages under one of a few stripe locks, which is what a single node's order needs.
  */
-public final class Topics implements SessionRegistry.Listener {
+public final class Topics implements SessionListener {
 
     private static final Logger LOG = System.getLogger(Topics.class.getName());
     private static final int STRIPES = 64;

@@ -1,6 +1,7 @@
 package dev.pulse.connection.control;
 
 
+import dev.pulse.monitoring.control.Lag;
 import dev.pulse.config.Guard;
 import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.entity.Connection;
@@ -35,7 +36,7 @@ class SessionRegistryTest {
     private void use(PulseSettings settings) {
         Stats stats = new Stats();
         addresses = new AddressLimits();
-        registry = new SessionRegistry(settings, clock, stats, new ErrorLog(stats), addresses);
+        registry = new SessionRegistry(settings, clock, stats, new Lag(), new ErrorLog(stats), addresses);
         refusals = new Refusals(clock);
         shutdown = new Shutdown(registry, settings);
     }

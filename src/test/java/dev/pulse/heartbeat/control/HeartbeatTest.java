@@ -1,6 +1,7 @@
 package dev.pulse.heartbeat.control;
 
 
+import dev.pulse.monitoring.control.Lag;
 import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.control.AddressLimits;
 import dev.pulse.connection.control.ErrorLog;
@@ -38,7 +39,7 @@ class HeartbeatTest {
     /** A fresh registry and heartbeat with these settings, on the same clock. */
     private void use(PulseSettings settings) {
         Stats stats = new Stats();
-        registry = new SessionRegistry(settings, clock, stats, new ErrorLog(stats), new AddressLimits());
+        registry = new SessionRegistry(settings, clock, stats, new Lag(), new ErrorLog(stats), new AddressLimits());
         heartbeat = new Heartbeat(registry, new Refusals(clock), Pacer.NONE);
     }
 
