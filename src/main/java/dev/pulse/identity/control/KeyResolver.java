@@ -41,6 +41,18 @@ final class KeyResolver implements VerificationKeyResolver {
         }
     }
 
+    /**
+     * A token with a {@code crit} header: Pulse understands no extension, and RFC 7515 §4.1.11 forbids an empty
+     * list, so any {@code crit} is refused (jose4j itself lets {@code []} through).
+     */
+    static final class CritRefused extends UnresolvableKeyException {
+        private static final long serialVersionUID = 1L;
+
+        CritRefused() {
+            super("crit header");
+        }
+    }
+
     KeyResolver(List<JsonWebKey> fixed, Path jwksFile, Set<String> algorithms) {
         this.algorithms = Set.copyOf(algorithms);
         this.fixed = List.copyOf(fixed);
@@ -57,6 +69,9 @@ final class KeyResolver implements VerificationKeyResolver {
     public Key resolveKey(JsonWebSignature jws, List<JsonWebStructure> nesting) throws UnresolvableKeyException {
         if (!algorithms.contains(jws.getAlgorithmHeaderValue())) {
             throw new AlgorithmRefused(jws.getAlgorithmHeaderValue());
+        }
+        if (jws.getHeaders().getObjectHeaderValue("crit") != null) {
+            throw new CritRefused();
         }
         if (jwksFile != null && System.nanoTime() - checkedAt > RECHECK_NANOS) {
             reload();

@@ -17,11 +17,11 @@ final class TokenFailures {
             if (cause instanceof InvalidAlgorithmException || cause instanceof KeyResolver.AlgorithmRefused) {
                 return AuthFailure.ALGORITHM;
             }
+            if (cause instanceof KeyResolver.CritRefused) {
+                return AuthFailure.CRIT;
+            }
             if (cause instanceof UnresolvableKeyException) {
                 return AuthFailure.UNKNOWN_KEY;
-            }
-            if (String.valueOf(cause.getMessage()).contains("crit")) {
-                return AuthFailure.CRIT;
             }
         }
         // the signature is checked before any claim: claims of a token that is not genuine are never judged
