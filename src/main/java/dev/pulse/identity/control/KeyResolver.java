@@ -53,6 +53,15 @@ final class KeyResolver implements VerificationKeyResolver {
         }
     }
 
+    /** A token without {@code kid} that none of the keys of its type verifies. */
+    static final class NoneVerified extends UnresolvableKeyException {
+        private static final long serialVersionUID = 1L;
+
+        NoneVerified(UnresolvableKeyException cause) {
+            super("no key verifies the signature", cause);
+        }
+    }
+
     KeyResolver(List<JsonWebKey> fixed, Path jwksFile, Set<String> algorithms) {
         this.algorithms = Set.copyOf(algorithms);
         this.fixed = List.copyOf(fixed);
@@ -76,7 +85,14 @@ final class KeyResolver implements VerificationKeyResolver {
         if (jwksFile != null && System.nanoTime() - checkedAt > RECHECK_NANOS) {
             reload();
         }
-        return current.resolveKey(jws, nesting);
+        try {
+            return current.resolveKey(jws, nesting);
+        } catch (UnresolvableKeyException e) {
+            if (jws.getKeyIdHeaderValue() == null) {
+                throw new NoneVerified(e); // every key of the type was tried: the signature is what is wrong
+            }
+            throw e;
+        }
     }
 
     private synchronized void reload() {

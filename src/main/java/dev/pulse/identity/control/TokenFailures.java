@@ -17,6 +17,9 @@ final class TokenFailures {
             if (cause instanceof InvalidAlgorithmException || cause instanceof KeyResolver.AlgorithmRefused) {
                 return AuthFailure.ALGORITHM;
             }
+            if (cause instanceof KeyResolver.NoneVerified) {
+                return AuthFailure.SIGNATURE;
+            }
             if (cause instanceof KeyResolver.CritRefused) {
                 return AuthFailure.CRIT;
             }

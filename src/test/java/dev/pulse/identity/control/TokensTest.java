@@ -148,6 +148,8 @@ class TokensTest {
         byte[] oldBytes = dev.pulse.config.Secrets.bytes(oldSecret);
         String noKid = Jwts.hmac("HmacSHA256", oldBytes, "{\"alg\":\"HS256\"}", claims("carol", NOW_S + 60, ""));
         assertEquals("carol", during.verify(noKid, NOW).user(), "without kid every HMAC key is tried");
+        assertEquals(AuthFailure.SIGNATURE, during.verify(hs256("Zr8Qw3Nx6Tb1Ym4Kc7Vd2Hf5Jg9Ls0Pa", claims("carol",
+                NOW_S + 60, "")), NOW).failure(), "without kid and verified by none of several keys");
         String unknownKid = Jwts.hmac("HmacSHA256", oldBytes, "{\"alg\":\"HS256\",\"kid\":\"k9\"}",
                 claims("carol", NOW_S + 60, ""));
         assertEquals(AuthFailure.UNKNOWN_KEY, during.verify(unknownKid, NOW).failure());
