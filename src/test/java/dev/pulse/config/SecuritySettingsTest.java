@@ -48,6 +48,24 @@ class SecuritySettingsTest {
         assertTrue(problem(AuthSettings.builder().leeway(-1).build()).contains("pulse.auth.leeway"));
     }
 
+    /** The deprecated pulse.api.key is one more admin key; lists are comma-separated. */
+    @Test
+    void theDeprecatedApiKeyIsAnAdminKey() {
+        SecurityConfig config = new SecurityConfig();
+        config.monitorKeys = java.util.Optional.of(" m-0123456789abcdef , m-fedcba9876543210 ");
+        config.publishKeys = java.util.Optional.empty();
+        config.adminKeys = java.util.Optional.of("a-0123456789abcdef");
+        config.legacyKey = java.util.Optional.of("legacy-0123456789ab");
+        config.corsOrigins = java.util.Optional.of("https://app.example.com");
+        ApiSettings api = config.api();
+        assertEquals(List.of("m-0123456789abcdef", "m-fedcba9876543210"), api.monitorKeys());
+        assertEquals(List.of("a-0123456789abcdef", "legacy-0123456789ab"), api.adminKeys());
+        assertTrue(api.legacyKey());
+        assertEquals(Set.of("https://app.example.com"), api.corsOrigins());
+        config.legacyKey = java.util.Optional.of("  ");
+        assertEquals(List.of("a-0123456789abcdef"), config.api().adminKeys(), "blank: unset");
+    }
+
     @Test
     void apiKeysMustBeLongAndCorsOriginsOrigins() {
         var shortKey = PulseSettings.builder().guard(Guard.defaults().withApi(ApiSettings.admin("k1"))).build();
