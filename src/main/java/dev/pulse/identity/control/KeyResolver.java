@@ -22,9 +22,10 @@ import org.jose4j.lang.UnresolvableKeyException;
  */
 final class KeyResolver implements VerificationKeyResolver {
 
-    private static final long RECHECK_NANOS = 5_000_000_000L;
+    static final long RECHECK_NANOS = 5_000_000_000L; // how stale the keys of a changed file may be
     private static final System.Logger LOG = System.getLogger(KeyResolver.class.getName());
 
+    private final long recheckNanos;
     private final Set<String> algorithms;
     private final List<JsonWebKey> fixed;
     private final Path jwksFile;
@@ -63,6 +64,11 @@ final class KeyResolver implements VerificationKeyResolver {
     }
 
     KeyResolver(List<JsonWebKey> fixed, Path jwksFile, Set<String> algorithms) {
+        this(fixed, jwksFile, algorithms, RECHECK_NANOS);
+    }
+
+    KeyResolver(List<JsonWebKey> fixed, Path jwksFile, Set<String> algorithms, long recheckNanos) {
+        this.recheckNanos = recheckNanos;
         this.algorithms = Set.copyOf(algorithms);
         this.fixed = List.copyOf(fixed);
         this.jwksFile = jwksFile;
@@ -82,7 +88,7 @@ final class KeyResolver implements VerificationKeyResolver {
         if (jws.getHeaders().getObjectHeaderValue("crit") != null) {
             throw new CritRefused();
         }
-        if (jwksFile != null && System.nanoTime() - checkedAt > RECHECK_NANOS) {
+        if (jwksFile != null && System.nanoTime() - checkedAt >= recheckNanos) {
             reload();
         }
         try {

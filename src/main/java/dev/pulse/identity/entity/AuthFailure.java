@@ -21,6 +21,7 @@ public enum AuthFailure {
     NO_EXPIRY("invalid token: no exp"),
     SUBJECT("invalid token: bad subject"),
     CLAIMS("invalid token: malformed claims"),
+    PRINCIPAL("login name is not a Pulse user name"),
     QUERY_PARAM("invalid token: ?token= is off, send it as subprotocol bearer.<token>"),
     REQUIRED("authentication required");
 
