@@ -10,7 +10,7 @@ const POLL_EVERY_MS = 1_000; // how often both endpoints are read
 const WINDOW_MS = 120_000; // what the time charts show
 const HISTORY = 150; // samples kept (a little more than the window at one a second)
 const MAX_ROWS = 500; // connections listed; the count above the table is always the full one
-const KEY_STORE = 'pulse.monitor.key'; // sessionStorage: the key lives as long as the tab
+const KEY_STORE = 'pulse.monitor.key'; // sessionStorage, as long as the tab: a read-only monitor key, never one that publishes
 const SVG = 'http://www.w3.org/2000/svg';
 const RTT_BINS = [1, 2, 5, 10, 20, 50, 100, 200, 500]; // upper edges in ms; one more bin for anything above
 const EVICTION_COLORS = { heartbeat: 'var(--bad)', queue: 'var(--warn)', error: 'var(--accent)' };
@@ -102,9 +102,9 @@ async function poll() {
         if (e.status === 401 || e.status === 403) {
             $('key-card').hidden = false;
             text('key-note', e.status === 401
-                ? 'The API answered 401: it is protected (pulse.api.key). The key is kept in this tab only and sent as Authorization: Bearer.'
-                : 'The API refused this key (403). Check pulse.api.key.');
-            setStatus('closed', e.status === 401 ? 'API key required' : 'key refused', '');
+                ? 'The API answered 401: it is protected. Enter a monitor key (pulse.api.monitor-keys): it can only read. It is kept in this tab only and sent as Authorization: Bearer.'
+                : 'The API refused this key (403). Use a key of pulse.api.monitor-keys.');
+            setStatus('closed', e.status === 401 ? 'monitor key required' : 'key refused', '');
         } else {
             setStatus('reconnecting', 'unavailable', e.message);
         }

@@ -12,6 +12,9 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 public class PulseConfig {
 
     @Inject
+    SecurityConfig security;
+
+    @Inject
     @ConfigProperty(name = "pulse.heartbeat.interval", defaultValue = "25000")
     long heartbeatInterval;
 
@@ -104,22 +107,6 @@ public class PulseConfig {
     int topicsPerSession;
 
     @Inject
-    @ConfigProperty(name = "pulse.auth.required", defaultValue = "false")
-    boolean authRequired;
-
-    @Inject
-    @ConfigProperty(name = "pulse.auth.token-secret")
-    Optional<String> tokenSecret;
-
-    @Inject
-    @ConfigProperty(name = "pulse.auth.token-ttl", defaultValue = "3600000")
-    long tokenTtl;
-
-    @Inject
-    @ConfigProperty(name = "pulse.api.key")
-    Optional<String> apiKey;
-
-    @Inject
     @ConfigProperty(name = "pulse.proxies")
     Optional<String> proxies;
 
@@ -153,8 +140,7 @@ public class PulseConfig {
     public PulseSettings settings() {
         Guard guard = new Guard(messagesPerSecond, origins.map(o -> Set.copyOf(Arrays.stream(o.split(","))
                 .map(String::trim).filter(v -> !v.isEmpty()).toList())).orElse(Set.of()), perAddress, topicsPerSession,
-                authRequired, tokenSecret.filter(v -> !v.isBlank()).orElse(null), tokenTtl,
-                apiKey.filter(v -> !v.isBlank()).orElse(null), TrustedProxies.parse(proxies.orElse(null)));
+                security.auth(), security.api(), TrustedProxies.parse(proxies.orElse(null)));
         return PulseSettings.builder().heartbeat(heartbeatInterval, heartbeatTimeout)
                 .queue(maxQueuedMessages, maxQueuedBytes).maxMessageBytes(maxMessageBytes)
                 .identityQueryParam(identityQueryParam).shutdown(shutdownRestart, shutdownRetryAfter, shutdownRetryJitter)

@@ -16,7 +16,8 @@ public enum ErrorCode {
     UNAVAILABLE,
     INTERNAL,
     UNAUTHENTICATED,
-    TOO_MANY_CONNECTIONS;
+    TOO_MANY_CONNECTIONS,
+    UNSUPPORTED_MEDIA_TYPE;
 
     public String wire() {
         return name().toLowerCase(Locale.ROOT);

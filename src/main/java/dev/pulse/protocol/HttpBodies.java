@@ -52,6 +52,7 @@ public final class HttpBodies {
             case TOO_LARGE -> 413;
             case UNAUTHENTICATED -> 401;
             case FORBIDDEN -> 403;
+            case UNSUPPORTED_MEDIA_TYPE -> 415;
             case UNAVAILABLE -> 503;
             case INTERNAL -> 500;
             default -> 400;

@@ -13,6 +13,8 @@ import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.control.Shutdown;
 import dev.pulse.heartbeat.control.Heartbeat;
 import dev.pulse.heartbeat.control.Pacer;
+import dev.pulse.identity.control.ApiKeys;
+import dev.pulse.identity.control.Tokens;
 import dev.pulse.monitoring.boundary.HealthStatus;
 import dev.pulse.monitoring.control.Lag;
 import dev.pulse.monitoring.control.LagProbe;
@@ -27,6 +29,7 @@ import dev.pulse.topic.control.Delivery;
 import dev.pulse.topic.control.PresenceAnnouncer;
 import dev.pulse.topic.control.Subscribers;
 import dev.pulse.topic.control.Topics;
+import java.security.SecureRandom;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -72,6 +75,8 @@ public final class PulseGraph implements AutoCloseable {
     private final Heartbeat heartbeat;
     private final HealthStatus health;
     private final ScheduledFuture<?> housekeeping;
+    private final Tokens tokens;
+    private final ApiKeys apiKeys;
 
     public PulseGraph(PulseSettings settings, StoreSettings storeSettings, Clock clock, Threads threads,
             Pacer pacer) {
@@ -79,6 +84,8 @@ public final class PulseGraph implements AutoCloseable {
         this.storeSettings = storeSettings;
         this.clock = clock;
         this.errors = new ErrorLog(stats);
+        this.tokens = new Tokens(settings.guard().auth(), new SecureRandom());
+        this.apiKeys = new ApiKeys(settings.guard().api());
         this.registry = new SessionRegistry(settings, clock, stats, lag, errors, addresses);
         this.admission = new Admission(settings.overload(), lag, clock, stats);
         this.refusals = new Refusals(clock);
@@ -172,6 +179,14 @@ public final class PulseGraph implements AutoCloseable {
 
     public Heartbeat heartbeat() {
         return heartbeat;
+    }
+
+    public Tokens tokens() {
+        return tokens;
+    }
+
+    public ApiKeys apiKeys() {
+        return apiKeys;
     }
 
     public HealthStatus health() {

@@ -12,6 +12,8 @@ import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.control.Shutdown;
 import dev.pulse.heartbeat.control.Heartbeat;
 import dev.pulse.heartbeat.control.Pacer;
+import dev.pulse.identity.control.ApiKeys;
+import dev.pulse.identity.control.Tokens;
 import dev.pulse.monitoring.boundary.HealthStatus;
 import dev.pulse.monitoring.boundary.Snapshots;
 import dev.pulse.monitoring.control.Stats;
@@ -64,6 +66,7 @@ public class Wiring {
                 Pacer.parking(Clock.SYSTEM, PING_SPREAD_MILLIS));
         LOG.log(Level.INFO, () -> "Pulse node " + store.nodeId() + ": store " + store.kind() + ", heartbeat interval "
                 + settings.heartbeatInterval() + " ms, timeout " + settings.heartbeatTimeout() + " ms");
+        SecurityWarnings.log(settings, LOG);
         if (settings.identityQueryParam()) {
             LOG.log(Level.WARNING, "pulse.identity.query-param=true: anyone can claim any user name with ?user=; "
                     + "for development only");
@@ -135,6 +138,16 @@ public class Wiring {
     @Produces
     Heartbeat heartbeat() {
         return graph.heartbeat();
+    }
+
+    @Produces
+    Tokens tokens() {
+        return graph.tokens();
+    }
+
+    @Produces
+    ApiKeys apiKeys() {
+        return graph.apiKeys();
     }
 
     @Produces

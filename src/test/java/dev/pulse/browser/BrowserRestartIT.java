@@ -46,6 +46,7 @@ class BrowserRestartIT {
 
     private static final String NAME = "pulse-browser-restart";
     private static final String KEY = "browser-test-key-0123456789";
+    private static final String MONITOR_KEY = "browser-monitor-key-0123456789";
     private static final long RETRY_AFTER = 10_000;
     private static final long RETRY_JITTER = 4000;
     /** Generous bounds for what only a slow machine makes slow: a server boot, a page's backoff after refusals. */
@@ -72,7 +73,8 @@ class BrowserRestartIT {
     @Deployment(name = NAME, managed = false, testable = false)
     static WebArchive deployment() {
         return Measure.war("pulse.war", "pulse.shutdown.restart=true\npulse.shutdown.retry-after=" + RETRY_AFTER
-                + "\npulse.shutdown.retry-jitter=" + RETRY_JITTER + "\npulse.api.key=" + KEY + "\n");
+                + "\npulse.shutdown.retry-jitter=" + RETRY_JITTER + "\npulse.api.admin-keys=" + KEY
+                + "\npulse.api.monitor-keys=" + MONITOR_KEY + "\n");
     }
 
     private static int port() {
@@ -289,7 +291,7 @@ class BrowserRestartIT {
             MonitorPage monitor = new MonitorPage(browser.driver);
             monitor.await(Duration.ofSeconds(30), d -> monitor.keyRequested());
             browser.screenshot("monitor-key");
-            monitor.enterKey(KEY);
+            monitor.enterKey(MONITOR_KEY); // the monitor asks for a read-only key
             monitor.await(Duration.ofSeconds(30), d -> monitor.users().stream().filter(u -> u.startsWith("crowd")).count() == 20);
             monitor.await(Duration.ofSeconds(30), d -> monitor.rateShown());
             browser.screenshot("monitor-crowd");

@@ -133,7 +133,7 @@ final class Api {
             b.header("Authorization", "Bearer " + key);
         }
         for (int i = 0; i + 1 < headers.length; i += 2) {
-            b.header(headers[i], headers[i + 1]);
+            b.setHeader(headers[i], headers[i + 1]); // a test's own Content-Type replaces the default
         }
         return b;
     }

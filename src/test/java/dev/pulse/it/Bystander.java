@@ -32,7 +32,13 @@ final class Bystander implements AutoCloseable {
     }
 
     static Bystander start(URI ws, Api api) throws IOException, InterruptedException {
-        Client c = Client.connect(ws, RawWebSocket.Mode.ANSWER_PINGS, java.util.Map.of(), "bystander");
+        return start(ws, java.util.Map.of(), api);
+    }
+
+    /** With handshake headers, e.g. a token as the subprotocol. */
+    static Bystander start(URI ws, java.util.Map<String, String> headers, Api api)
+            throws IOException, InterruptedException {
+        Client c = Client.connect(ws, RawWebSocket.Mode.ANSWER_PINGS, headers, "bystander");
         Bystander b = new Bystander(c, api);
         c.subscribe(b.topic);
         return b;

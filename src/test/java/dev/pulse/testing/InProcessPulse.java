@@ -187,7 +187,7 @@ public final class InProcessPulse implements BeforeEachCallback, AfterEachCallba
             if (graph == null) {
                 throw new IllegalStateException("Application is deployed by InProcessPulse only");
             }
-            return Set.of(HandshakeConfigurator.endpointConfig(graph.registry(), graph.endpoint()));
+            return Set.of(HandshakeConfigurator.endpointConfig(graph.registry(), graph.tokens(), graph.endpoint()));
         }
 
         @Override

@@ -1,6 +1,7 @@
 package dev.pulse.connection.boundary;
 
 import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.identity.control.Tokens;
 import jakarta.inject.Inject;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
@@ -21,12 +22,15 @@ public class EndpointRegistration implements ServletContextListener {
     @Inject
     PulseEndpoint endpoint;
 
+    @Inject
+    Tokens tokens;
+
     @Override
     public void contextInitialized(ServletContextEvent event) {
         ServerContainer container = (ServerContainer) event.getServletContext()
                 .getAttribute(ServerContainer.class.getName());
         try {
-            container.addEndpoint(HandshakeConfigurator.endpointConfig(registry, endpoint));
+            container.addEndpoint(HandshakeConfigurator.endpointConfig(registry, tokens, endpoint));
         } catch (DeploymentException e) {
             throw new IllegalStateException("Could not add the WebSocket endpoint", e);
         }

@@ -3,6 +3,8 @@ package dev.pulse.connection.boundary;
 import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.identity.control.Tokens;
+import dev.pulse.identity.entity.AuthFailure;
+import dev.pulse.identity.entity.Verdict;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.UserNames;
 import jakarta.websocket.HandshakeResponse;
@@ -23,9 +25,9 @@ public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
     private final Tokens tokens;
     private final PulseEndpoint endpoint;
 
-    public HandshakeConfigurator(SessionRegistry registry, PulseEndpoint endpoint) {
+    public HandshakeConfigurator(SessionRegistry registry, Tokens tokens, PulseEndpoint endpoint) {
         this.registry = registry;
-        this.tokens = new Tokens(registry.settings().guard().tokenSecret());
+        this.tokens = tokens;
         this.endpoint = endpoint;
     }
 
@@ -59,9 +61,12 @@ public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
             properties.put(REMOTE, remote);
         }
         PulseSettings settings = registry.settings();
-        String token = token(request);
-        if (token != null) {
-            Tokens.Verdict verdict = tokens.verify(token, registry.clock().millis());
+        String inQuery = first(request.getParameterMap().get("token"));
+        String token = inQuery != null ? inQuery : subprotocolToken(request);
+        if (inQuery != null && !settings.guard().auth().tokenQueryParam()) {
+            properties.put(AUTH_FAILURE, AuthFailure.QUERY_PARAM); // refused, not ignored: the sender must learn
+        } else if (token != null) {
+            Verdict verdict = tokens.verify(token, registry.clock().millis());
             if (verdict.valid()) {
                 properties.put(USER, verdict.user());
             } else {
@@ -76,10 +81,11 @@ public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
     }
 
     /** {@code /ws} with this configurator and the {@code pulse.v1} subprotocol. */
-    public static ServerEndpointConfig endpointConfig(SessionRegistry registry, PulseEndpoint endpoint) {
+    public static ServerEndpointConfig endpointConfig(SessionRegistry registry, Tokens tokens,
+            PulseEndpoint endpoint) {
         return ServerEndpointConfig.Builder.create(PulseEndpoint.class, "/ws")
                 .subprotocols(List.of(SUBPROTOCOL))
-                .configurator(new HandshakeConfigurator(registry, endpoint))
+                .configurator(new HandshakeConfigurator(registry, tokens, endpoint))
                 .build();
     }
 
@@ -92,11 +98,11 @@ public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
         return session.getUserProperties().get(REMOTE) instanceof String remote ? remote : null;
     }
 
-    private static String token(HandshakeRequest request) {
-        List<String> query = request.getParameterMap().get("token");
-        if (query != null && !query.isEmpty() && !query.get(0).isEmpty()) {
-            return query.get(0);
-        }
+    private static String first(List<String> values) {
+        return values == null || values.isEmpty() || values.get(0).isEmpty() ? null : values.get(0);
+    }
+
+    private static String subprotocolToken(HandshakeRequest request) {
         for (var header : request.getHeaders().entrySet()) {
             if (header.getKey().equalsIgnoreCase(HandshakeRequest.SEC_WEBSOCKET_PROTOCOL)) {
                 for (String value : header.getValue()) {

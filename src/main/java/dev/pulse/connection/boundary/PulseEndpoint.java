@@ -8,6 +8,7 @@ import dev.pulse.connection.control.Refusals;
 import dev.pulse.connection.control.Shutdown;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.Connection;
+import dev.pulse.identity.entity.AuthFailure;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.Wire;
 import jakarta.websocket.CloseReason;
@@ -60,10 +61,11 @@ public final class PulseEndpoint extends Endpoint {
         }
         PulseSettings settings = registry.settings();
         String user = Identity.user(session);
-        String authFailure = Identity.authFailure(session, user, settings.guard().authRequired());
+        AuthFailure authFailure = Identity.authFailure(session, user, settings.guard().authRequired());
         if (authFailure != null) {
-            errors.record(null, ErrorCode.UNAUTHENTICATED, authFailure);
-            refusals.refuse(new SessionPeer(session), 4001, authFailure);
+            registry.stats().rejected(authFailure.wire());
+            errors.record(null, ErrorCode.UNAUTHENTICATED, authFailure.reason());
+            refusals.refuse(new SessionPeer(session), 4001, authFailure.reason());
             return;
         }
         session.setMaxTextMessageBufferSize(settings.maxMessageBytes());

@@ -1,22 +1,25 @@
 package dev.pulse.identity.boundary;
 
 import dev.pulse.connection.control.SessionRegistry;
-import jakarta.inject.Inject;
+import dev.pulse.identity.control.ApiKeys;
+import dev.pulse.identity.control.ApiRules;
+import dev.pulse.identity.entity.Role;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.HttpBodies;
 import jakarta.annotation.Priority;
+import jakarta.inject.Inject;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerRequestFilter;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.Provider;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
+import java.util.Locale;
 
 /**
- * With {@code pulse.api.key} set, every /api call needs it, as {@code Authorization: Bearer <key>} or
- * {@code X-Api-Key: <key>}: missing → 401 unauthenticated, wrong → 403 forbidden.
+ * With API keys configured, every /api call needs one whose role covers it ({@link ApiRules#required}), as
+ * {@code Authorization: Bearer <key>} or {@code X-Api-Key: <key>}: missing → 401 unauthenticated, unknown or of a
+ * smaller role → 403 forbidden. The caller's role is left in the request for the resources.
  */
 @Provider
 @Priority(Priorities.AUTHENTICATION)
@@ -25,10 +28,12 @@ public class ApiKeyFilter implements ContainerRequestFilter {
     @Inject
     SessionRegistry registry;
 
+    @Inject
+    ApiKeys keys;
+
     @Override
     public void filter(ContainerRequestContext request) {
-        String key = registry.settings().guard().apiKey();
-        if (key == null) {
+        if (keys.open()) {
             return;
         }
         String given = request.getHeaderString("X-Api-Key");
@@ -37,15 +42,24 @@ public class ApiKeyFilter implements ContainerRequestFilter {
             given = authorization.substring(7).trim();
         }
         if (given == null || given.isEmpty()) {
-            abort(request, registry, 401, ErrorCode.UNAUTHENTICATED, "this API needs a key: Authorization: Bearer <key>");
-        } else if (!MessageDigest.isEqual(key.getBytes(StandardCharsets.UTF_8), given.getBytes(StandardCharsets.UTF_8))) {
-            abort(request, registry, 403, ErrorCode.FORBIDDEN, "wrong API key");
+            abort(request, 401, ErrorCode.UNAUTHENTICATED, "this API needs a key: Authorization: Bearer <key>");
+            return;
+        }
+        Role role = keys.role(given);
+        Role needed = ApiRules.required(request.getMethod(), request.getUriInfo().getPath());
+        if (role == null) {
+            abort(request, 403, ErrorCode.FORBIDDEN, "wrong API key");
+        } else if (!role.includes(needed)) {
+            abort(request, 403, ErrorCode.FORBIDDEN, "this needs a " + needed.name().toLowerCase(Locale.ROOT)
+                    + " key; this one is a " + role.name().toLowerCase(Locale.ROOT) + " key");
+        } else {
+            request.setProperty(ApiRules.ROLE, role);
         }
     }
 
-    private static void abort(ContainerRequestContext request, SessionRegistry registry, int status, ErrorCode code,
-            String message) {
-        registry.errors().record(null, code, message + " (" + request.getUriInfo().getPath() + ")");
+    private void abort(ContainerRequestContext request, int status, ErrorCode code, String message) {
+        registry.errors().record(null, code, message + " (" + request.getMethod() + " "
+                + request.getUriInfo().getPath() + ")");
         request.abortWith(Response.fromResponse(HttpBodies.error(status, code, message))
                 .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer").build());
     }

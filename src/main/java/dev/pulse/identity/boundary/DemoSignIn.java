@@ -20,7 +20,7 @@ import org.eclipse.microprofile.config.ConfigProvider;
  * POST /demo/sign-in {"user":"alice"} → a token for that name, for the demo room only: with {@code pulse.demo=true}
  * (what {@code mvn -Prun package} sets) anybody becomes whoever they type, so that a first run shows named users and
  * presence, and how a page uses a token. Never in production: there the application's backend signs its users in
- * and mints their tokens (POST /api/tokens with the API key, or any JWT library with the same secret), or the
+ * and mints their tokens (POST /api/tokens with an admin key, or any JWT library with the same secret), or the
  * container's login names the user. Outside /api, so an API key does not hide it; 404 when demo mode is off.
  */
 @WebServlet(urlPatterns = "/demo/sign-in", loadOnStartup = 1) // at startup, so that its warning is in the boot log
@@ -32,6 +32,9 @@ public class DemoSignIn extends HttpServlet {
 
     @Inject
     transient SessionRegistry registry;
+
+    @Inject
+    transient Tokens tokens;
 
     private boolean demo;
 
@@ -68,9 +71,9 @@ public class DemoSignIn extends HttpServlet {
                     .add("message", "a JSON object with \"user\": " + UserNames.RULE).build().toString());
             return;
         }
-        var guard = registry.settings().guard();
-        long expiresAt = registry.clock().millis() + guard.tokenTtl();
-        String token = new Tokens(guard.tokenSecret()).mint(user, expiresAt);
+        long now = registry.clock().millis();
+        long expiresAt = now + registry.settings().guard().auth().tokenTtl();
+        String token = tokens.mint(user, expiresAt, now);
         answer(response, 200, Wire.object().add("token", token).add("user", user)
                 .add("expiresAt", expiresAt / 1000 * 1000).add("demo", true).build().toString());
     }

@@ -2,6 +2,7 @@ package dev.pulse.identity.boundary;
 
 import dev.pulse.connection.control.SessionRegistry;
 import jakarta.inject.Inject;
+import dev.pulse.identity.control.ApiKeys;
 import dev.pulse.identity.control.Tokens;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.HttpBodies;
@@ -19,8 +20,8 @@ import jakarta.ws.rs.core.Response;
 import java.io.InputStream;
 
 /**
- * POST /api/tokens {"user":"alice","ttl":600000}: a trusted backend mints a token for one of its users. Only
- * with {@code pulse.api.key} set (the API filter then checks the caller), or anybody could become anybody.
+ * POST /api/tokens {"user":"alice","ttl":600000}: a trusted backend mints a token for one of its users. Only with
+ * an admin key configured (the API filter then lets only admin keys through), or anybody could become anybody.
  */
 @Path("tokens")
 @Produces(MediaType.APPLICATION_JSON)
@@ -31,11 +32,22 @@ public class TokensResource {
     @Inject
     SessionRegistry registry;
 
+    @Inject
+    Tokens tokens;
+
+    @Inject
+    ApiKeys keys;
+
     @POST
     @Consumes(MediaType.WILDCARD)
     public Response mint(InputStream body) {
-        if (registry.settings().guard().apiKey() == null) {
-            return error(registry, 403, ErrorCode.FORBIDDEN, "set pulse.api.key to mint tokens");
+        if (!keys.hasAdmin()) {
+            return error(registry, 403, ErrorCode.FORBIDDEN, "configure an admin key (pulse.api.admin-keys) to mint "
+                    + "tokens");
+        }
+        if (!tokens.canMint()) {
+            return error(registry, 403, ErrorCode.FORBIDDEN, "minted tokens are HS256, which pulse.auth.algorithms "
+                    + "does not allow");
         }
         return HttpBodies.withJson(body, registry.settings().maxMessageBytes(),
                 (code, message) -> error(registry, HttpBodies.status(code), code, message),
@@ -48,15 +60,16 @@ public class TokensResource {
                 || !UserNames.valid(user.getString())) {
             return error(registry, 400, ErrorCode.BAD_REQUEST, "\"user\" must be " + UserNames.RULE);
         }
-        long ttl = guard.tokenTtl();
+        long ttl = guard.auth().tokenTtl();
         if (request.containsKey("ttl")) {
             if (!(request.get("ttl") instanceof JsonNumber n) || n.longValue() <= 0 || n.longValue() > MAX_TTL) {
                 return error(registry, 400, ErrorCode.BAD_REQUEST, "\"ttl\" must be 1.." + MAX_TTL + " ms");
             }
             ttl = n.longValue();
         }
-        long expiresAt = registry.clock().millis() + ttl;
-        String token = new Tokens(guard.tokenSecret()).mint(user.getString(), expiresAt);
+        long now = registry.clock().millis();
+        long expiresAt = now + ttl;
+        String token = tokens.mint(user.getString(), expiresAt, now);
         // exp has a resolution of seconds
         return Response.ok(Wire.object().add("token", token).add("user", user.getString())
                 .add("expiresAt", expiresAt / 1000 * 1000).build()).build();

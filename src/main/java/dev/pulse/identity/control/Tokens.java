@@ -1,108 +1,109 @@
 package dev.pulse.identity.control;
 
+import dev.pulse.config.AuthSettings;
+import dev.pulse.identity.entity.AuthFailure;
+import dev.pulse.identity.entity.Verdict;
 import dev.pulse.protocol.UserNames;
-import dev.pulse.protocol.Wire;
-import jakarta.json.JsonNumber;
-import jakarta.json.JsonObject;
-import jakarta.json.JsonString;
-import jakarta.json.JsonValue;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
+import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.util.Base64;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
+import org.jose4j.jwa.AlgorithmConstraints;
+import org.jose4j.jws.AlgorithmIdentifiers;
+import org.jose4j.jws.JsonWebSignature;
+import org.jose4j.jwt.JwtClaims;
+import org.jose4j.jwt.NumericDate;
+import org.jose4j.jwt.consumer.InvalidJwtException;
+import org.jose4j.jwt.consumer.JwtConsumerBuilder;
+import org.jose4j.lang.JoseException;
 
 /**
- * Signed identity tokens: JWTs with HS256, {@code sub} the user and {@code exp} the expiry, so any JWT library
- * of a trusted backend can mint them too. Without a configured secret a random one is made per start, so
- * tokens then die with a restart and are not shared between nodes.
+ * Identity tokens, verified and minted with jose4j: signed JWTs (HS256/384/512 with shared secrets, RS/PS/ES with
+ * public keys), with {@code sub} the user, a required {@code exp}, {@code aud} this service, {@code iss} when
+ * configured, {@code nbf} and {@code iat} honoured within the leeway, unknown {@code crit} headers refused. Every
+ * refusal names the check that failed ({@link AuthFailure}).
  */
 public final class Tokens {
 
-    /** The outcome of checking a token: a user, or why not. */
-    public record Verdict(String user, long expiresAt, String failure) {
+    /** Far above any real token (a few hundred bytes), low enough that parsing junk stays cheap. */
+    public static final int MAX_LENGTH = 8192;
 
-        public boolean valid() {
-            return failure == null;
-        }
+    private final AuthSettings settings;
+    private final TokenKeys keys;
+    private final KeyResolver resolver;
+
+    public Tokens(AuthSettings settings, SecureRandom random) {
+        this.settings = settings;
+        this.keys = new TokenKeys(settings, random);
+        this.resolver = new KeyResolver(keys.fixed(), settings.jwksFile() == null ? null : Path.of(settings.jwksFile()),
+                settings.algorithms());
     }
 
-    public static final String EXPIRED = "token expired";
-    public static final String INVALID = "invalid token";
-    private static final String HEADER = b64("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8));
-    private static final byte[] RANDOM_SECRET = new SecureRandom().generateSeed(32);
-
-    private final byte[] secret;
-
-    /** @param secret the configured key, or null for this start's random one */
-    public Tokens(String secret) {
-        this.secret = secret == null ? RANDOM_SECRET : secret.getBytes(StandardCharsets.UTF_8);
+    /** Whether {@link #mint} makes tokens this node accepts: minted tokens are HS256. */
+    public boolean canMint() {
+        return settings.algorithms().contains(AlgorithmIdentifiers.HMAC_SHA256);
     }
 
-    public String mint(String user, long expiresAtMillis) {
+    public String mint(String user, long expiresAtMillis, long nowMillis) {
         if (!UserNames.valid(user)) {
-            throw new IllegalArgumentException("user must be 1-64 characters of [A-Za-z0-9._@-]");
+            throw new IllegalArgumentException("user must be " + UserNames.RULE);
         }
-        String payload = Wire.object().add("sub", user).add("exp", Math.floorDiv(expiresAtMillis, 1000L))
-                .build().toString();
-        String unsigned = HEADER + "." + b64(payload.getBytes(StandardCharsets.UTF_8));
-        return unsigned + "." + b64(sign(unsigned));
+        JwtClaims claims = new JwtClaims();
+        claims.setSubject(user);
+        claims.setAudience(settings.audience());
+        if (settings.issuer() != null) {
+            claims.setIssuer(settings.issuer());
+        }
+        claims.setIssuedAt(NumericDate.fromMilliseconds(nowMillis));
+        claims.setExpirationTime(NumericDate.fromMilliseconds(expiresAtMillis));
+        JsonWebSignature jws = new JsonWebSignature();
+        jws.setPayload(claims.toJson());
+        jws.setAlgorithmHeaderValue(AlgorithmIdentifiers.HMAC_SHA256);
+        jws.setHeader("typ", "JWT");
+        jws.setKey(keys.signing().getKey());
+        if (keys.signing().getKeyId() != null) {
+            jws.setKeyIdHeaderValue(keys.signing().getKeyId());
+        }
+        try {
+            return jws.getCompactSerialization();
+        } catch (JoseException e) {
+            throw new IllegalStateException("could not sign a token", e);
+        }
     }
 
     public Verdict verify(String token, long nowMillis) {
-        String[] parts = token == null ? new String[0] : token.split("\\.", -1);
-        if (parts.length != 3) {
-            return failed(INVALID);
+        if (token == null || token.isEmpty()) {
+            return Verdict.failed(AuthFailure.MALFORMED);
         }
-        byte[] expected = sign(parts[0] + "." + parts[1]);
-        byte[] given;
-        JsonObject header;
-        JsonObject claims;
+        if (token.length() > MAX_LENGTH) {
+            return Verdict.failed(AuthFailure.TOO_LARGE);
+        }
+        int leeway = (int) Math.ceil(settings.leeway() / 1000.0);
+        JwtConsumerBuilder builder = new JwtConsumerBuilder()
+                .setEvaluationTime(NumericDate.fromMilliseconds(nowMillis))
+                .setAllowedClockSkewInSeconds(leeway)
+                .setIssuedAtRestrictions(0, Integer.MAX_VALUE) // a future iat (beyond the skew) is refused, not an old one
+                .setRequireExpirationTime()
+                .setRequireSubject()
+                .setExpectedAudience(settings.audience())
+                .setJwsAlgorithmConstraints(AlgorithmConstraints.ConstraintType.PERMIT,
+                        settings.algorithms().toArray(String[]::new))
+                .setSkipVerificationKeyResolutionOnNone() // so that "none" meets the algorithm check, not the key lookup
+                .setVerificationKeyResolver(resolver);
+        if (settings.issuer() != null) {
+            builder.setExpectedIssuer(settings.issuer());
+        } else {
+            builder.setExpectedIssuer(false, null);
+        }
         try {
-            given = Base64.getUrlDecoder().decode(parts[2]);
-            header = json(parts[0]);
-            claims = json(parts[1]);
-        } catch (RuntimeException e) {
-            return failed(INVALID);
+            JwtClaims claims = builder.build().processToClaims(token);
+            String user = claims.getClaimValue("sub") instanceof String s ? s : null;
+            if (!UserNames.valid(user)) {
+                return Verdict.failed(AuthFailure.SUBJECT);
+            }
+            return new Verdict(user, claims.getExpirationTime().getValueInMillis(), null);
+        } catch (InvalidJwtException e) {
+            return Verdict.failed(TokenFailures.of(e));
+        } catch (org.jose4j.jwt.MalformedClaimException | RuntimeException | StackOverflowError e) {
+            return Verdict.failed(AuthFailure.MALFORMED); // the library's parser on junk it did not expect
         }
-        if (header == null || claims == null || !MessageDigest.isEqual(expected, given)
-                || !"HS256".equals(header.getString("alg", null))) {
-            return failed(INVALID);
-        }
-        JsonValue sub = claims.get("sub");
-        JsonValue exp = claims.get("exp");
-        if (!(sub instanceof JsonString s) || !UserNames.valid(s.getString()) || !(exp instanceof JsonNumber n)) {
-            return failed(INVALID);
-        }
-        long expiresAt = n.longValue() * 1000;
-        if (nowMillis >= expiresAt) {
-            return failed(EXPIRED);
-        }
-        return new Verdict(s.getString(), expiresAt, null);
-    }
-
-    private static Verdict failed(String why) {
-        return new Verdict(null, 0, why);
-    }
-
-    private static JsonObject json(String part) {
-        JsonValue value = Wire.parse(new String(Base64.getUrlDecoder().decode(part), StandardCharsets.UTF_8));
-        return value instanceof JsonObject o ? o : null;
-    }
-
-    private byte[] sign(String data) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-            return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is missing from this JVM", e);
-        }
-    }
-
-    private static String b64(byte[] bytes) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 }

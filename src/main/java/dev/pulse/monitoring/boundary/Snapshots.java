@@ -80,6 +80,8 @@ public final class Snapshots {
         }
         JsonObjectBuilder errors = Wire.object();
         stats.errors().forEach(errors::add);
+        JsonObjectBuilder rejected = Wire.object();
+        stats.rejections().forEach(rejected::add);
         RttWindow.Percentiles lag = store.lag.percentiles(registry.clock().millis(), registry.settings().rttWindow());
         return Wire.object()
                 .add("node", node)
@@ -100,6 +102,7 @@ public final class Snapshots {
                 .add("messagesOut", stats.messagesOut.sum())
                 .add("gapsSent", stats.gapsSent.sum())
                 .add("errors", errors)
+                .add("auth", Wire.object().add("rejected", rejected))
                 .add("heartbeat", Wire.object()
                         .add("interval", registry.settings().heartbeatInterval())
                         .add("timeout", registry.settings().heartbeatTimeout())

@@ -28,12 +28,22 @@ public final class Stats {
     public final RttWindow rtt = new RttWindow();
     private final ConcurrentHashMap<String, LongAdder> evictions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, LongAdder> errors = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, LongAdder> rejections = new ConcurrentHashMap<>();
     private volatile long lastTickAt;
     private volatile long lastTickMillis;
     private volatile long maxTickMillis;
 
     public void evicted(String reason) {
         evictions.computeIfAbsent(reason, k -> new LongAdder()).increment();
+    }
+
+    /** A connection refused with 4001, by the check that failed. */
+    public void rejected(String check) {
+        rejections.computeIfAbsent(check, k -> new LongAdder()).increment();
+    }
+
+    public Map<String, Long> rejections() {
+        return snapshot(rejections);
     }
 
     public void error(String code) {
@@ -78,6 +88,7 @@ public final class Stats {
         }
         evictions.clear();
         errors.clear();
+        rejections.clear();
         rtt.clear();
         lastTickAt = 0;
         lastTickMillis = 0;

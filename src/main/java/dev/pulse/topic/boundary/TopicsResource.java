@@ -8,7 +8,10 @@ import dev.pulse.protocol.Wire;
 import dev.pulse.topic.control.TopicNames;
 import dev.pulse.topic.control.Topics;
 import dev.pulse.topic.entity.Sequenced;
+import dev.pulse.identity.control.ApiRules;
 import jakarta.inject.Inject;
+import jakarta.servlet.http.HttpServletRequest;
+import java.security.Principal;
 import jakarta.json.JsonObject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -16,6 +19,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.io.InputStream;
@@ -58,11 +62,20 @@ public class TopicsResource {
         return publishBody(TopicNames.userTopic(user), body);
     }
 
+    /**
+     * A topic's members. A {@code user:} topic is checked as on the socket: only that user (logged in through the
+     * container) may ask, or a caller with an API key, which /api/connections shows everybody's topics anyway.
+     */
     @GET
     @Path("topics/{topic}/presence")
-    public Response presence(@PathParam("topic") String topic) {
+    public Response presence(@PathParam("topic") String topic, @Context HttpServletRequest request) {
         if (!TopicNames.valid(topic)) {
             return error(400, ErrorCode.BAD_REQUEST, "topic must be 1-200 characters of [A-Za-z0-9:._@-]");
+        }
+        Principal principal = request.getUserPrincipal();
+        if (request.getAttribute(ApiRules.ROLE) == null
+                && !TopicNames.maySubscribe(topic, principal == null ? null : principal.getName())) {
+            return error(403, ErrorCode.FORBIDDEN, "only its user or an API key may ask the presence of " + topic);
         }
         try {
             JsonObject answer = Wire.object().add("topic", topic).add("members", topics.membersJson(topic)).build();

@@ -1,9 +1,11 @@
 package dev.pulse.connection.boundary;
 
 
+import dev.pulse.config.AuthSettings;
 import dev.pulse.config.Guard;
 import dev.pulse.config.PulseSettings;
 import dev.pulse.identity.control.Tokens;
+import dev.pulse.identity.entity.AuthFailure;
 import dev.pulse.testing.InProcessPulse;
 import dev.pulse.testing.TestClient;
 import jakarta.json.JsonObject;
@@ -22,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class GuardEndpointTest {
 
-    private static final String SECRET = "test-secret-test-secret-test-secret";
+    private static final String SECRET = "q7Vt2mZp9LxR4cWn8HsJ3dKf6GbY1eUa";
     @RegisterExtension
     static final InProcessPulse PULSE = new InProcessPulse()
             .settings(settings(Guard.defaults().withRate(5).withAuth(false, SECRET, null)));
@@ -127,36 +129,61 @@ class GuardEndpointTest {
         }
     }
 
+    private static String mint(String user, long ttl) {
+        long now = System.currentTimeMillis();
+        return PULSE.graph().tokens().mint(user, now + ttl, now);
+    }
+
+    private static TestClient withToken(String token) throws Exception {
+        return TestClient.connect(PULSE.uri(), Map.of(), List.of(HandshakeConfigurator.SUBPROTOCOL, "bearer." + token));
+    }
+
     @Test
-    void aValidTokenInTheQueryOrAsSubprotocolNamesTheUser() throws Exception {
-        String token = new Tokens(SECRET).mint("alice", System.currentTimeMillis() + 60_000);
-        try (TestClient byQuery = TestClient.connect(PULSE.uri("token=" + token))) {
-            assertEquals("alice", byQuery.next("welcome").getString("user"));
-        }
-        try (TestClient byProtocol = TestClient.connect(PULSE.uri(), Map.of(),
-                List.of(HandshakeConfigurator.SUBPROTOCOL, "bearer." + token))) {
+    void aValidTokenAsSubprotocolNamesTheUser() throws Exception {
+        String token = mint("alice", 60_000);
+        try (TestClient byProtocol = withToken(token)) {
             assertEquals("alice", byProtocol.next("welcome").getString("user"));
             assertEquals(HandshakeConfigurator.SUBPROTOCOL, byProtocol.session().getNegotiatedSubprotocol());
         }
     }
 
     @Test
-    void tamperedExpiredOrForeignTokensAreClosedWith4001() throws Exception {
-        long now = System.currentTimeMillis();
-        String valid = new Tokens(SECRET).mint("alice", now + 60_000);
-        String tampered = valid.substring(0, valid.length() - 2) + (valid.endsWith("AA") ? "BB" : "AA");
-        String expired = new Tokens(SECRET).mint("alice", now - 1000);
-        String foreign = new Tokens("some-other-secret-some-other-secret").mint("alice", now + 60_000);
+    void aTokenInTheQueryIsRefusedUnlessEnabled() throws Exception {
+        String token = mint("alice", 60_000);
+        try (TestClient other = healthy(); TestClient byQuery = TestClient.connect(PULSE.uri("token=" + token))) {
+            var close = byQuery.awaitClose();
+            assertEquals(4001, close.getCloseCode().getCode());
+            assertEquals(AuthFailure.QUERY_PARAM.reason(), close.getReasonPhrase());
+            assertEquals(1L, PULSE.stats().rejections().get("query_param"));
+            assertStillServed(other);
+        }
+        configure(Guard.defaults().withAuth(AuthSettings.builder().secret(SECRET).tokenQueryParam(true).build()));
+        try (TestClient byQuery = TestClient.connect(PULSE.uri("token=" + mint("alice", 60_000)))) {
+            assertEquals("alice", byQuery.next("welcome").getString("user"), "pulse.auth.token-query-param=true");
+        }
+    }
+
+    @Test
+    void tamperedExpiredOrForeignTokensAreClosedWith4001NamingTheCheck() throws Exception {
+        String valid = mint("alice", 60_000);
+        String[] parts = valid.split("\\.");
+        String tampered = parts[0] + "." + parts[1] + "." + (parts[2].startsWith("A") ? "B" : "A")
+                + parts[2].substring(1);
+        String expired = mint("alice", -60_000);
+        String foreign = new Tokens(AuthSettings.builder().secret("Zr8Qw3Nx6Tb1Ym4Kc7Vd2Hf5Jg9Ls0Pa").build(),
+                new java.security.SecureRandom()).mint("alice", System.currentTimeMillis() + 60_000,
+                System.currentTimeMillis());
         try (TestClient other = healthy()) {
-            for (String[] c : new String[][] {{tampered, "invalid token"}, {expired, "token expired"},
-                {foreign, "invalid token"}}) {
-                try (TestClient client = TestClient.connect(PULSE.uri("token=" + c[0]))) {
+            for (Object[] c : new Object[][] {{tampered, AuthFailure.SIGNATURE}, {expired, AuthFailure.EXPIRED},
+                {foreign, AuthFailure.SIGNATURE}}) {
+                try (TestClient client = withToken((String) c[0])) {
                     var reason = client.awaitClose();
-                    assertEquals(4001, reason.getCloseCode().getCode(), c[1]);
-                    assertEquals(c[1], reason.getReasonPhrase());
+                    assertEquals(4001, reason.getCloseCode().getCode(), c[1].toString());
+                    assertEquals(((AuthFailure) c[1]).reason(), reason.getReasonPhrase());
                 }
             }
             assertEquals(3L, PULSE.stats().errors().get("unauthenticated"));
+            assertEquals(Map.of("signature", 2L, "expired", 1L), PULSE.stats().rejections());
             assertStillServed(other);
         }
     }
@@ -164,13 +191,16 @@ class GuardEndpointTest {
     @Test
     void anonymousConnectionsAreClosedWith4001WhenAuthIsRequired() throws Exception {
         configure(Guard.defaults().withAuth(true, SECRET, null));
-        String carol = new Tokens(SECRET).mint("carol", System.currentTimeMillis() + 60_000);
-        try (TestClient other = healthy(PULSE.uri("token=" + carol), Map.of())) {
+        try (TestClient other = withToken(mint("carol", 60_000))) {
+            other.next("welcome");
+            other.send("{\"type\":\"subscribe\",\"topic\":\"health\"}");
+            other.next("subscribed");
             try (TestClient anonymous = TestClient.connect(PULSE.uri())) {
-                assertEquals(4001, anonymous.awaitClose().getCloseCode().getCode());
+                var close = anonymous.awaitClose();
+                assertEquals(4001, close.getCloseCode().getCode());
+                assertEquals("authentication required", close.getReasonPhrase());
             }
-            String token = new Tokens(SECRET).mint("bob", System.currentTimeMillis() + 60_000);
-            try (TestClient bob = TestClient.connect(PULSE.uri("token=" + token))) {
+            try (TestClient bob = withToken(mint("bob", 60_000))) {
                 assertEquals("bob", bob.next("welcome").getString("user"));
             }
             assertStillServed(other);
