@@ -76,6 +76,7 @@ const merge = (reports) => ({
     silent: reports.flatMap((r) => r.silent),
     latencies: reports.flatMap((r) => r.latencies),
     genCpuSeconds: reports.reduce((a, r) => a + (r.cpu.user + r.cpu.system) / 1e6, 0),
+    refused: reports.reduce((a, r) => a + (r.refused ?? 0), 0),
 });
 
 /** Samples the heartbeat's tick (how long the last one ran, how many ran) once a second while `work` runs. */
@@ -139,6 +140,7 @@ async function idle(clients, seconds) {
         connected: r.connected,
         connectAllMs,
         connectP99Ms: pct(r.connectMs, 0.99),
+        refusedHandshakes: r.refused, // 1013 while the node shed load, each retried after its retry-after
         rssBeforeKiB: rssBefore, rssAfterKiB: rssAfter,
         rssPerConnKiB: +((rssAfter - rssBefore) / clients).toFixed(2),
         liveHeapPerConnKiB: heapBefore === null || heapAfter === null ? null : +((heapAfter - heapBefore) / clients).toFixed(2),

@@ -6,6 +6,7 @@ const cfg = JSON.parse(process.env.PULSE_LOADGEN);
 const { url, count, localAddress, topic, silent = [], connectConcurrency = 100, userPrefix = null } = cfg;
 const clients = [];
 let stopping = false;
+let refused = 0; // handshakes refused with 1013 (and retried after their retry-after)
 
 function openClient(index) {
     return new Promise((resolve) => {
@@ -51,7 +52,14 @@ function openClient(index) {
                 c.received++;
             }
         });
-        ws.on('close', (code) => {
+        ws.on('close', (code, reason) => {
+            const retry = /^retry-after=(\d+)$/.exec(String(reason));
+            if (c.connectMs === null && code === 1013 && retry && !stopping) {
+                // a node shedding load refused the handshake: come back when it said, as pulse.js does
+                refused++;
+                setTimeout(() => openClient(index).then(resolve), Number(retry[1]));
+                return;
+            }
             if (!c.closed) {
                 c.closed = { code, at: Date.now() };
             }
@@ -94,6 +102,7 @@ function report() {
         // [seq at subscribe, messages received, last seq, out-of-order count] per subscribed client
         order: topic ? clients.filter((c) => c && c.subscribed).map((c) => [c.subSeq, c.received, c.lastSeq, c.disorder]) : [],
         cpu: process.cpuUsage(),
+        refused,
     };
 }
 
