@@ -15,7 +15,7 @@ public record Overload(long lagAllowance, long maxLag, long retryAfter, long ret
 
     /** The documented defaults; {@code maxLag} from the overload measurements in bench/README.md. */
     public static Overload defaults() {
-        return new Overload(-1, 1500, 2000, 5000);
+        return new Overload(-1, 3000, 2000, 5000);
     }
 
     public Overload withAllowance(long millis) {

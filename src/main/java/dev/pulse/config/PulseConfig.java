@@ -79,7 +79,7 @@ public class PulseConfig {
     Optional<Long> lagAllowance; // unset: the heartbeat timeout
 
     @Inject
-    @ConfigProperty(name = "pulse.admission.max-lag", defaultValue = "1500")
+    @ConfigProperty(name = "pulse.admission.max-lag", defaultValue = "3000")
     long admissionMaxLag;
 
     @Inject

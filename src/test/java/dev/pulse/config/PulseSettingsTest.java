@@ -57,7 +57,7 @@ class PulseSettingsTest {
     @Test
     void admissionDefaultsMatchTheReadmeAndNonsenseIsNamed() {
         Overload d = PulseSettings.defaults().overload();
-        assertEquals(1500, d.maxLag());
+        assertEquals(3000, d.maxLag());
         assertEquals(2000, d.retryAfter());
         assertEquals(5000, d.retryJitter());
         var e = assertThrows(InvalidSettingsException.class, () -> with(1000, 2000).toBuilder()
