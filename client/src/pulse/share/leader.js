@@ -14,7 +14,8 @@
 export const LEASE = Object.freeze({
     beat: 500, // the leader's beat over the channel
     self: 2_000, // a leader whose last beat is older than this (a freeze, a blocked thread) steps down
-    others: 3_500, // a follower that heard nothing from the leader for this long takes over
+    others: 3_000, // a follower that heard nothing from the leader for this long asks it for a beat ...
+    probe: 1_000, // ... and takes over when none came within this (what it had not read yet came first)
 });
 
 /**
@@ -33,6 +34,7 @@ export const LEASE = Object.freeze({
  * @property {(term: number) => void} elected this tab leads from now on, with this term
  * @property {(reason: string) => void} deposed this tab no longer leads (it must not deliver anything more)
  * @property {() => void} beat the leader's beat is due: tell the others
+ * @property {() => void} probe the leader seems silent: ask it for a beat
  * @property {typeof LEASE} [lease]
  */
 
@@ -60,6 +62,8 @@ export class Election {
     #taking = false;
     #lastHeard = 0;
     #lastBeat = 0;
+    /** @type {number|null} when this tab asked a silent leader for a beat */
+    #probedAt = null;
     /** @type {unknown} */
     #timer = null;
     #running = false;
@@ -156,8 +160,16 @@ export class Election {
             }
             this.#lastBeat = now;
             this.#o.beat();
-        } else if (now - this.#lastHeard > this.#lease.others) {
+        } else if (this.#probedAt !== null && this.#lastHeard >= this.#probedAt) {
+            this.#probedAt = null; // it answered
+        } else if (this.#probedAt !== null && now - this.#probedAt > this.#lease.probe) {
+            this.#probedAt = null;
             this.#takeOver();
+        } else if (this.#probedAt === null && now - this.#lastHeard > this.#lease.others) {
+            // a tab thawed or busy may run this before it reads what the leader sent meanwhile: the answer to a
+            // question asked now comes after all of that
+            this.#probedAt = now;
+            this.#o.probe();
         }
     }
 

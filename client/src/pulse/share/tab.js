@@ -67,6 +67,7 @@ export class SharedTab {
             elected: (term) => this.#elected(term),
             deposed: () => this.#deposed(),
             beat: () => this.#lead({ k: 'beat', ...(this.#hub?.summary ?? {}) }),
+            probe: () => this.#command({ k: 'probe' }),
         });
     }
 
@@ -210,7 +211,7 @@ export class SharedTab {
         const hub = this.#hub;
         this.#hub = null;
         hub?.stop();
-        this.#channel?.post({ k: 'bye', term: this.#term, id: this.#o.id });
+        this.#channel?.post({ k: 'bye', term: this.#term, leader: this.#o.id });
     }
 
     /**
@@ -222,7 +223,7 @@ export class SharedTab {
         if (!this.#hub || !this.#election.check()) {
             return;
         }
-        this.#channel?.post({ ...message, term: this.#term, id: this.#o.id });
+        this.#channel?.post({ ...message, term: this.#term, leader: this.#o.id });
     }
 
     // ---- from the channel ----------------------------------------------------------------------------------------
@@ -230,12 +231,14 @@ export class SharedTab {
     /** @param {{k: string, [key: string]: any}} message */
     #received(message) {
         if (!LEADER_KINDS.has(message.k)) {
-            if (this.#hub && this.#election.check()) {
+            if (message.k === 'probe') {
+                this.#lead({ k: 'beat', ...(this.#hub?.summary ?? {}) });
+            } else if (this.#hub && this.#election.check()) {
                 this.#hub.command(/** @type {any} */ (message));
             }
             return;
         }
-        const from = { term: message.term, id: message.id };
+        const from = { term: message.term, id: message.leader };
         if (message.k === 'bye') {
             if (this.#leader && compareTerms(from, this.#leader) === 0) {
                 this.#election.leaderLeft();

@@ -1,0 +1,284 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { OPEN, browser, loadPulse, settle } from './fakes.mjs';
+
+const { Pulse } = await loadPulse();
+const HB = { interval: 1000, timeout: 2000 };
+
+/**
+ * The server's side, as far as these tests need it: topics with a log per epoch, subscribe (with since: replay),
+ * unsubscribe, publish (ack to the publisher, the message to every subscribed socket). `pump()` answers what the
+ * sockets sent since the last pump.
+ */
+function fakeServer(WebSocket) {
+    const topics = new Map();
+    const topicOf = (name) => {
+        if (!topics.has(name)) {
+            topics.set(name, { epoch: 'E1', log: [] });
+        }
+        return topics.get(name);
+    };
+    const server = {
+        subscriptions: new Map(), // socket → Set of topics
+        received: [], // everything any socket sent, with its socket
+        publish(topic, data) {
+            const t = topicOf(topic);
+            const message = { type: 'message', topic, seq: t.log.length + 1, epoch: t.epoch, time: 0, data };
+            t.log.push(message);
+            for (const ws of WebSocket.instances) {
+                if (ws.readyState === OPEN && server.subscriptions.get(ws)?.has(topic)) {
+                    ws.deliver(message);
+                }
+            }
+            return message.seq;
+        },
+        pump() {
+            for (const ws of WebSocket.instances) {
+                ws.pumped ??= 0;
+                while (ws.readyState === OPEN && ws.pumped < ws.sent.length) {
+                    const m = ws.sent[ws.pumped++];
+                    server.received.push({ ws, m });
+                    const subs = server.subscriptions.get(ws) ?? new Set();
+                    server.subscriptions.set(ws, subs);
+                    if (m.type === 'subscribe') {
+                        const t = topicOf(m.topic);
+                        subs.add(m.topic);
+                        ws.deliver({ type: 'subscribed', topic: m.topic, epoch: t.epoch, seq: t.log.length,
+                            ...(m.presence ? { members: [] } : {}) });
+                        if (m.since !== undefined) {
+                            t.log.filter((x) => x.seq > m.since).forEach((x) => ws.deliver(x));
+                        }
+                    } else if (m.type === 'unsubscribe') {
+                        subs.delete(m.topic);
+                        ws.deliver({ type: 'unsubscribed', topic: m.topic });
+                    } else if (m.type === 'publish') {
+                        const seq = server.publish(m.topic, m.data);
+                        ws.deliver({ type: 'ack', id: m.id, topic: m.topic, seq });
+                    }
+                }
+            }
+        },
+    };
+    return server;
+}
+
+async function setup(count) {
+    const b = browser();
+    const server = fakeServer(b.env.WebSocket);
+    for (let i = 0; i < count; i++) {
+        b.open(Pulse);
+    }
+    await settle();
+    b.welcome = async () => {
+        const live = b.env.WebSocket.live;
+        assert.equal(live.length, 1, 'one socket for all tabs');
+        live[0].accept(HB, 'ann');
+        await settle();
+        server.pump();
+        await settle();
+        return live[0];
+    };
+    b.step = async () => {
+        server.pump();
+        await settle();
+        server.pump();
+        await settle();
+    };
+    return { ...b, server };
+}
+
+const seqs = (tab, topic = 'room') => tab.seen.message.filter((m) => m.topic === topic).map((m) => m.seq);
+const range = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const leaderOf = (tabs) => tabs.filter((t) => t.pulse.state !== 'closed' && t.leading());
+
+function closeAll(tabs) {
+    tabs.forEach((t) => t.pulse.close());
+}
+
+test('five tabs share one socket: one subscribe per topic, every tab gets each message once, in order', async () => {
+    const { env, tabs, server, welcome, step } = await setup(5);
+    assert.equal(env.WebSocket.instances.length, 1, 'only the leader opened a socket');
+    const ws = await welcome();
+    tabs.forEach((t) => t.pulse.subscribe('room'));
+    await step();
+    assert.equal(server.received.filter(({ m }) => m.type === 'subscribe' && m.topic === 'room').length <= 5, true);
+    for (const seq of range(1, 5)) {
+        server.publish('room', { n: seq });
+    }
+    ws.deliver({ type: 'message', topic: 'room', seq: 5, epoch: 'E1', time: 0, data: { n: 5 } }); // a duplicate
+    await settle();
+    for (const tab of tabs) {
+        assert.deepEqual(seqs(tab), range(1, 5), `${tab.name}: each seq once, in order`);
+        assert.equal(tab.pulse.state, 'open');
+        assert.equal(tab.pulse.welcome.session, 's0', 'every tab names the one session');
+    }
+    assert.equal(env.WebSocket.live.length, 1);
+    closeAll(tabs);
+});
+
+test('a topic is left when its last tab leaves it, and kept while any tab is in it', async () => {
+    const { env, tabs, server, welcome, step } = await setup(3);
+    await welcome();
+    const [a, b, c] = tabs;
+    a.pulse.subscribe('room');
+    b.pulse.subscribe('room');
+    c.pulse.subscribe('other');
+    await step();
+    const unsubscribes = () => server.received.filter(({ m }) => m.type === 'unsubscribe').map(({ m }) => m.topic);
+    assert.equal(a.pulse.unsubscribe('room'), true);
+    await step();
+    assert.deepEqual(unsubscribes(), [], 'b is still in room');
+    server.publish('room', 'one');
+    await settle();
+    assert.deepEqual(seqs(b), [1], 'b still gets room');
+    assert.deepEqual(seqs(a), [], 'a left room');
+    b.pulse.unsubscribe('room');
+    await step();
+    assert.deepEqual(unsubscribes(), ['room'], 'the last tab left room: the socket leaves it');
+    assert.equal(server.subscriptions.get(env.WebSocket.live[0]).has('other'), true);
+    closeAll(tabs);
+});
+
+test('a publish is answered to the tab that sent it, and presence events reach only tabs that asked for them', async () => {
+    const { tabs, welcome, step } = await setup(3);
+    const ws = await welcome();
+    const [a, b, c] = tabs;
+    a.pulse.subscribe('room');
+    b.pulse.subscribe('room', { presence: true });
+    await step();
+    const fromB = b.pulse.publish('room', { text: 'from b' });
+    const fromC = c.pulse.publish('elsewhere', { text: 'from c' });
+    await step();
+    assert.deepEqual(await fromB, { topic: 'room', seq: 1 });
+    assert.deepEqual(await fromC, { topic: 'elsewhere', seq: 1 });
+    assert.deepEqual(seqs(a), [1]);
+    ws.deliver({ type: 'join', topic: 'room', user: 'bob', time: 1 });
+    await settle();
+    assert.equal(b.seen.join.length, 1, 'b asked for presence');
+    assert.equal(a.seen.join.length, 0, 'a did not');
+    assert.equal(c.seen.join.length, 0, 'c is not in room');
+    closeAll(tabs);
+});
+
+test('a refused subscribe is refused in the tab that asked', async () => {
+    const { tabs, welcome, env } = await setup(2);
+    const ws = await welcome();
+    const answer = tabs[1].pulse.subscribe('user:bob');
+    await settle();
+    assert.equal(ws.sentOf('subscribe').at(-1).id, 's:user:bob');
+    ws.deliver({ type: 'error', code: 'forbidden', message: 'not yours', ref: 's:user:bob' });
+    await settle();
+    await assert.rejects(answer, (e) => e.code === 'forbidden');
+    assert.deepEqual(tabs[1].pulse.topics, []);
+    assert.equal(tabs[0].seen.error.length, 0, 'the other tab is not told');
+    assert.equal(env.WebSocket.live.length, 1);
+    closeAll(tabs);
+});
+
+test('the leader tab closes mid-stream: the next one resumes from the lowest seq any tab needs, no gap, no duplicate', async () => {
+    const { env, tabs, server, welcome, step } = await setup(3);
+    await welcome();
+    const [a, b, c] = tabs;
+    assert.deepEqual(leaderOf(tabs), [a]);
+    tabs.forEach((t) => t.pulse.subscribe('room'));
+    await step();
+    for (const n of range(1, 3)) {
+        server.publish('room', n);
+    }
+    await settle();
+    c.freeze(); // c falls behind: what follows waits in its channel
+    for (const n of range(4, 6)) {
+        server.publish('room', n);
+    }
+    await settle();
+    assert.deepEqual(seqs(c), [1, 2, 3]);
+    await a.close();
+    assert.deepEqual(leaderOf(tabs), [b], 'b was next in the lock queue');
+    assert.equal(env.WebSocket.live.length, 1, 'a closed its socket; b opened one');
+    const second = env.WebSocket.live[0];
+    second.accept(HB, 'ann');
+    await step();
+    assert.equal(second.sentOf('subscribe').find((m) => m.topic === 'room').since, 6, 'b had 6');
+    server.publish('room', 7);
+    await settle();
+    // c missed what the old leader sent while c was frozen (as if that leader had died before passing it on): c
+    // tells the new one it is at 3, and the hub asks again from there, for c
+    c.channels.forEach((ch) => {
+        ch.inbox = ch.inbox.filter((m) => !(m.k === 'frame' && m.frame.type === 'message'));
+    });
+    await c.thaw();
+    await step();
+    assert.deepEqual(second.sentOf('subscribe').filter((m) => m.topic === 'room').map((m) => m.since), [6, 3]);
+    server.publish('room', 8);
+    await settle();
+    for (const tab of [b, c]) {
+        assert.deepEqual(seqs(tab), range(1, 8), `${tab.name}: each seq once, in order`);
+        assert.equal(tab.seen.gap.length, 0);
+    }
+    closeAll(tabs);
+});
+
+test('a frozen leader loses the lead: another tab steals the lock and resumes; thawed, it delivers nothing stale', async () => {
+    const { env, tabs, server, welcome, step } = await setup(3);
+    const first = await welcome();
+    const [a, b, c] = tabs;
+    tabs.forEach((t) => t.pulse.subscribe('room'));
+    await step();
+    for (const n of range(1, 3)) {
+        server.publish('room', n);
+    }
+    await settle();
+    a.freeze();
+    await env.clock.advance(5_000); // the others hear no beat for longer than the lease
+    await settle();
+    const leaders = leaderOf([b, c]);
+    assert.equal(leaders.length, 1, 'exactly one tab took over');
+    const second = env.WebSocket.instances.at(-1);
+    assert.notEqual(second, first);
+    second.accept(HB, 'ann');
+    await step();
+    // the frozen tab's socket is still open (the server has not evicted it yet) and gets 4 and 5 ...
+    server.publish('room', 4);
+    server.publish('room', 5);
+    await settle();
+    // ... and the new leader's socket too; b and c have them once
+    await a.thaw();
+    await step();
+    assert.equal(first.readyState === OPEN, false, 'the thawed tab closed its stale socket');
+    assert.equal(leaderOf(tabs).length, 1);
+    assert.equal(env.WebSocket.live.length, 1, 'one socket again');
+    server.publish('room', 6);
+    await settle();
+    for (const tab of tabs) {
+        assert.deepEqual(seqs(tab), range(1, 6), `${tab.name}: each seq once, in order`);
+    }
+    closeAll(tabs);
+});
+
+test('a tab frozen while following does not stall the others, and catches up when thawed', async () => {
+    const { env, tabs, server, welcome, step } = await setup(3);
+    await welcome();
+    const [a, b, c] = tabs;
+    tabs.forEach((t) => t.pulse.subscribe('room'));
+    await step();
+    c.freeze();
+    for (const n of range(1, 4)) {
+        server.publish('room', n);
+        await env.clock.advance(1_000);
+    }
+    assert.deepEqual(seqs(a), range(1, 4));
+    assert.deepEqual(seqs(b), range(1, 4));
+    assert.equal(leaderOf(tabs)[0], a, 'the leader is unaffected');
+    await c.thaw();
+    assert.deepEqual(seqs(c), range(1, 4));
+    closeAll(tabs);
+});
+
+test('without BroadcastChannel or locks, share falls back to a socket of its own', async () => {
+    const { environment } = await import('./fakes.mjs');
+    const env = environment();
+    const pulse = Pulse.connect('ws://h/ws', { ...env.options, share: true, BroadcastChannel: undefined, locks: {} });
+    assert.equal(env.WebSocket.instances.length, 1);
+    assert.throws(() => Pulse.connect('ws://h/ws', { ...env.options, share: 3 }), TypeError);
+    pulse.close();
+});
