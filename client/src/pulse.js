@@ -408,6 +408,11 @@ export class Pulse {
         return this.#shared?.welcome?.heartbeat ?? this.#liveness.heartbeat;
     }
 
+    /** @returns {boolean} whether this tab holds the socket: always without `share`; with it, while this tab leads */
+    get holdsSocket() {
+        return this.#shared ? this.#shared.leading : this.#machine.state !== 'closed';
+    }
+
     /** @returns {string[]} the topics subscribed with {@link Pulse#subscribe} */
     get topics() {
         return this.#shared ? this.#shared.topics : this.#ledger.topics;

@@ -257,7 +257,8 @@ export class SharedTab {
                 this.#mirror(message.state);
             }
             if (message.k === 'beat' && message.welcome && this.#o.machine.state === 'open') {
-                this.#welcome = message.welcome;
+                this.#welcome = message.welcome; // joined an open socket: its welcome, as if this tab had opened it
+                this.#o.emit('welcome', message.welcome);
             }
         }
         this.#handle(message);
