@@ -282,3 +282,24 @@ test('without BroadcastChannel or locks, share falls back to a socket of its own
     assert.throws(() => Pulse.connect('ws://h/ws', { ...env.options, share: 3 }), TypeError);
     pulse.close();
 });
+
+test('a tab that joins an open socket mid-stream is open at once, with the welcome, and gets what follows its subscribe', async () => {
+    const { tabs, server, welcome, step, open } = await setup(1);
+    await welcome();
+    tabs[0].pulse.subscribe('room');
+    await step();
+    server.publish('room', 1);
+    const late = open(Pulse);
+    late.pulse.subscribe('room');
+    await settle();
+    server.publish('room', 2); // the first thing the late tab hears from the leader is a frame, not a beat
+    await step();
+    server.publish('room', 3);
+    await settle();
+    assert.equal(late.pulse.state, 'open');
+    assert.equal(late.seen.welcome.length, 1);
+    assert.equal(late.pulse.welcome.session, 's0');
+    assert.deepEqual(seqs(late), [3], 'what followed the answer to its subscribe');
+    assert.deepEqual(seqs(tabs[0]), [1, 2, 3]);
+    closeAll([...tabs]);
+});

@@ -253,12 +253,8 @@ export class SharedTab {
             this.#leaderGone('another tab holds the socket now');
             this.#leader = from;
             this.#hello();
-            if (message.k === 'beat' && message.state) {
-                this.#mirror(message.state);
-            }
-            if (message.k === 'beat' && message.welcome && this.#o.machine.state === 'open') {
-                this.#welcome = message.welcome; // joined an open socket: its welcome, as if this tab had opened it
-                this.#o.emit('welcome', message.welcome);
+            if (message.k !== 'beat' && message.k !== 'leader') {
+                this.#command({ k: 'probe' }); // joined mid-way: its beat tells the state of its socket
             }
         }
         this.#handle(message);
@@ -282,6 +278,15 @@ export class SharedTab {
         }
         switch (message.k) {
             case 'state': return this.#mirror(message.detail);
+            case 'beat':
+                if (message.state) {
+                    this.#mirror(message.state); // the same state, unless this tab joined after it changed
+                }
+                if (message.welcome && !this.#welcome && this.#o.machine.state === 'open') {
+                    this.#welcome = message.welcome; // joined an open socket: its welcome, as if this tab had opened it
+                    this.#o.emit('welcome', message.welcome);
+                }
+                return undefined;
             case 'welcome':
                 this.#welcome = message.welcome;
                 return this.#o.emit('welcome', message.welcome);
