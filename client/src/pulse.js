@@ -371,6 +371,7 @@ export class Pulse {
             makeCore: (tap) => Pulse.#core(this.#url, options, tap),
             emit: (event, detail) => this.#events.emit(event, detail),
             machine: this.#machine,
+            stop: (code, reason) => this.#stop(code, reason),
         });
     }
 

@@ -303,3 +303,30 @@ test('a tab that joins an open socket mid-stream is open at once, with the welco
     assert.deepEqual(seqs(tabs[0]), [1, 2, 3]);
     closeAll([...tabs]);
 });
+
+test('a close after which retrying cannot help (4003) closes every tab, as it closes a tab of its own', async () => {
+    const { env, tabs, welcome } = await setup(3);
+    const ws = await welcome();
+    const answer = tabs[1].pulse.subscribe('room');
+    ws.serverClose(4003, 'forbidden');
+    await settle();
+    for (const tab of tabs) {
+        assert.equal(tab.pulse.state, 'closed', tab.name);
+        assert.equal(tab.seen.state.at(-1).code, 4003);
+    }
+    await assert.rejects(answer, (e) => e.code === 'closed');
+    await env.clock.advance(10_000);
+    assert.equal(env.WebSocket.instances.length, 1, 'nobody opened another socket');
+});
+
+test('a publish waiting for its ack when the leader tab closes is rejected with connection_lost in the tab that sent it', async () => {
+    const { tabs, welcome } = await setup(2);
+    await welcome();
+    const pending = tabs[1].pulse.publish('room', 'x');
+    await settle();
+    await tabs[0].close();
+    await assert.rejects(pending, (e) => e.code === 'connection_lost');
+    assert.equal(tabs[1].pulse.state, 'connecting', 'the tab left took over and opens its own socket');
+    assert.equal(tabs[1].pulse.holdsSocket, true);
+    closeAll(tabs);
+});

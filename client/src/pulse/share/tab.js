@@ -26,6 +26,8 @@ import { Election, compareTerms } from './leader.js';
  * @property {(tap: (frame: any) => void) => import('./hub.js').Core} makeCore opens this tab's socket when it leads
  * @property {(event: string, detail: any) => void} emit the facade's events
  * @property {{state: string, fire: (event: any, detail?: object) => boolean}} machine the facade's state machine
+ * @property {(code: number|null, reason: string) => void} stop closes the facade for good: the leader's socket was
+ *     closed by the server in a way that retrying cannot help (4001, 4003), which holds for every tab
  * @property {import('./leader.js').LEASE} [lease]
  */
 
@@ -277,7 +279,11 @@ export class SharedTab {
             return;
         }
         switch (message.k) {
-            case 'state': return this.#mirror(message.detail);
+            case 'state':
+                if (message.detail.state === 'closed') {
+                    return this.#o.stop(message.detail.code, message.detail.reason);
+                }
+                return this.#mirror(message.detail);
             case 'beat':
                 if (message.state) {
                     this.#mirror(message.state); // the same state, unless this tab joined after it changed
