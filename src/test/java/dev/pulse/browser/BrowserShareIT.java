@@ -134,9 +134,11 @@ class BrowserShareIT {
             }
             long bound = INTERVAL + TIMEOUT + 1000 + SLACK;
             long one = awaitSessions(user, 1, Duration.ofMillis(bound));
+            long opened = api.connectionsOf(user).get(0).getJsonNumber("openedAt").longValue();
             assertEquals(1, others.stream().filter(Tab::holdsSocket).count(), "one window holds the socket again");
-            report("share: the leader window closed after ~10 of %d messages; the other %d got all once, in order; one "
-                    + "session again %d ms after the close", count, others.size(), one - closed);
+            report("share: the leader window closed after ~10 of %d messages; the other %d got all once, in order; the "
+                    + "new session opened %d ms after the close, one session again %d ms after it", count, others.size(),
+                    opened - closed, one - closed);
         }
     }
 
