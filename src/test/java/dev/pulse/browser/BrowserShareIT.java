@@ -187,6 +187,38 @@ class BrowserShareIT {
     }
 
     @Test
+    void frozenFollowerWindowDoesNotStallTheOthers() {
+        String user = unique("follow");
+        String room = unique("follow-");
+        try (Chromium browser = Chromium.start(480, 400)) {
+            List<Tab> tabs = open(browser, user, room, 3);
+            Tab leader = tabs.stream().filter(Tab::holdsSocket).findFirst().orElseThrow();
+            Tab frozen = tabs.get(tabs.indexOf(leader) == 0 ? 1 : 0);
+            Tab other = tabs.stream().filter(t -> t != leader && t != frozen).findFirst().orElseThrow();
+            frozen.focus();
+            frozen.lifecycle("frozen");
+            long froze = System.currentTimeMillis();
+            List<Long> all = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                all.add(api.publish("room:" + room, user, "while a follower is frozen " + i));
+            }
+            for (Tab tab : List.of(leader, other)) {
+                tab.awaitCount(all.size());
+                assertEquals(all, tab.seqs(), "every message once, in order, while a follower is frozen");
+            }
+            long delivered = System.currentTimeMillis() - froze;
+            assertTrue(leader.holdsSocket(), "the leader keeps the socket");
+            frozen.focus();
+            frozen.lifecycle("active");
+            frozen.awaitCount(all.size());
+            assertEquals(all, frozen.seqs(), "the thawed follower gets what it missed, once, in order");
+            assertEquals(1, api.connectionsOf(user).size(), "one session throughout");
+            report("share: a follower window frozen; the other 2 got 5 messages within %d ms; thawed, it caught up",
+                    delivered);
+        }
+    }
+
+    @Test
     void unsubscribeInOneWindowKeepsTheTopicForTheOthers() {
         String user = unique("unsub");
         String room = unique("unsub-");
