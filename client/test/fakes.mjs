@@ -255,6 +255,7 @@ export function record(pulse, names) {
 export function fakeBroadcastChannelClass() {
     class FakeBroadcastChannel {
         static instances = [];
+        static log = []; // every message posted, in order
         onmessage = null;
         closed = false;
         frozen = false;
@@ -270,6 +271,7 @@ export function fakeBroadcastChannelClass() {
                 throw new Error('InvalidStateError: closed');
             }
             const copy = structuredClone(message);
+            FakeBroadcastChannel.log.push(copy);
             for (const other of FakeBroadcastChannel.instances) {
                 if (other !== this && !other.closed && other.name === this.name) {
                     queueMicrotask(() => other.#arrive(structuredClone(copy)));

@@ -124,6 +124,7 @@ test('a topic is left when its last tab leaves it, and kept while any tab is in 
     b.pulse.subscribe('room');
     c.pulse.subscribe('other');
     await step();
+    assert.deepEqual([a, b, c].map((t) => t.seen.subscribed.length), [1, 1, 1], 'each answer only to the tab it was for');
     const unsubscribes = () => server.received.filter(({ m }) => m.type === 'unsubscribe').map(({ m }) => m.topic);
     assert.equal(a.pulse.unsubscribe('room'), true);
     await step();
@@ -219,7 +220,7 @@ test('the leader tab closes mid-stream: the next one resumes from the lowest seq
 });
 
 test('a frozen leader loses the lead: another tab steals the lock and resumes; thawed, it delivers nothing stale', async () => {
-    const { env, tabs, server, welcome, step } = await setup(3);
+    const { env, tabs, server, welcome, step, BroadcastChannel } = await setup(3);
     const first = await welcome();
     const [a, b, c] = tabs;
     tabs.forEach((t) => t.pulse.subscribe('room'));
@@ -229,19 +230,38 @@ test('a frozen leader loses the lead: another tab steals the lock and resumes; t
     }
     await settle();
     a.freeze();
+    a.staleHandler = first.onmessage;
+    first.onmessage = null; // frozen: what arrives waits (the test delivers it again after the thaw)
     await env.clock.advance(5_000); // the others hear no beat for longer than the lease
     await settle();
     const leaders = leaderOf([b, c]);
     assert.equal(leaders.length, 1, 'exactly one tab took over');
+    assert.equal(env.WebSocket.instances.length, 2, 'one takeover: one new socket, not one per follower');
     const second = env.WebSocket.instances.at(-1);
     assert.notEqual(second, first);
     second.accept(HB, 'ann');
     await step();
-    // the frozen tab's socket is still open (the server has not evicted it yet) and gets 4 and 5 ...
-    server.publish('room', 4);
+    server.publish('room', 4); // to the new leader's socket, and to the frozen tab's, which the server has not evicted
     server.publish('room', 5);
     await settle();
-    // ... and the new leader's socket too; b and c have them once
+    // thawed, the first thing the tab runs is its old socket's messages (4 and 5, and 6 only that socket got): it
+    // must pass none of them on
+    const firstTerm = BroadcastChannel.log.find((m) => m.k === 'leader').term;
+    const mark = BroadcastChannel.log.length;
+    a.frozen = false;
+    a.channels.forEach((ch) => {
+        ch.frozen = false;
+    });
+    const staleAt = first.sent.length;
+    first.onmessage = a.staleHandler;
+    for (const seq of [4, 5, 6]) {
+        first.deliver({ type: 'message', topic: 'room', seq, epoch: 'E1', time: 0, data: seq });
+    }
+    await settle();
+    assert.deepEqual(BroadcastChannel.log.slice(mark).filter((m) => m.term === firstTerm && m.k === 'frame'), [],
+        'the thawed leader passed nothing on');
+    assert.equal(first.sent.length, staleAt, 'nor sent anything');
+    assert.notEqual(first.closedByClient, null, 'it closed its old socket');
     await a.thaw();
     await step();
     assert.equal(first.readyState === OPEN, false, 'the thawed tab closed its stale socket');
@@ -328,5 +348,95 @@ test('a publish waiting for its ack when the leader tab closes is rejected with 
     await assert.rejects(pending, (e) => e.code === 'connection_lost');
     assert.equal(tabs[1].pulse.state, 'connecting', 'the tab left took over and opens its own socket');
     assert.equal(tabs[1].pulse.holdsSocket, true);
+    closeAll(tabs);
+});
+
+test('a new leader resumes a topic from the lowest position of the tabs it answers at once', async () => {
+    const { env, tabs, server, welcome, step } = await setup(3);
+    await welcome();
+    const [a, b, c] = tabs;
+    tabs.forEach((t) => t.pulse.subscribe('room'));
+    await step();
+    for (const n of range(1, 3)) {
+        server.publish('room', n);
+    }
+    await settle();
+    c.freeze();
+    for (const n of range(4, 6)) {
+        server.publish('room', n);
+    }
+    await settle();
+    await a.close(); // b leads; c, frozen at 3, missed what a sent (as if a had died before passing it on)
+    c.channels.forEach((ch) => {
+        ch.inbox = ch.inbox.filter((m) => !(m.k === 'frame' && m.frame.type === 'message'));
+    });
+    await c.thaw();
+    const second = env.WebSocket.live[0];
+    second.accept(HB, 'ann'); // both positions (b at 6, c at 3) are known before the welcome: one subscribe
+    await step();
+    assert.deepEqual(second.sentOf('subscribe').filter((m) => m.topic === 'room').map((m) => m.since), [3]);
+    server.publish('room', 7);
+    await settle();
+    for (const tab of [b, c]) {
+        assert.deepEqual(seqs(tab), range(1, 7), `${tab.name}: each seq once, in order`);
+    }
+    closeAll(tabs);
+});
+
+test('a lone tab thawed after its lease ran out passes on nothing its old socket got, and leads again from a new one', async () => {
+    const { env, tabs, server, welcome, step, BroadcastChannel } = await setup(1);
+    const first = await welcome();
+    const [a] = tabs;
+    a.pulse.subscribe('room');
+    await step();
+    server.publish('room', 1);
+    await settle();
+    a.freeze();
+    const queued = first.onmessage;
+    first.onmessage = null; // frozen: what arrives waits (delivered again below)
+    server.publish('room', 2);
+    env.clock.jump(10_000);
+    const term = BroadcastChannel.log.find((m) => m.k === 'leader').term;
+    const mark = BroadcastChannel.log.length;
+    a.frozen = false; // thawed, and its old socket's message is the first thing it runs
+    a.channels.forEach((ch) => ch.thaw());
+    first.onmessage = queued;
+    first.deliver({ type: 'message', topic: 'room', seq: 2, epoch: 'E1', time: 0, data: 2 });
+    await settle();
+    assert.deepEqual(BroadcastChannel.log.slice(mark).filter((m) => m.term === term && m.k === 'frame'), [],
+        'nothing passed on from the old socket');
+    assert.notEqual(first.closedByClient, null, 'the old socket is closed');
+    await a.thaw();
+    const second = env.WebSocket.live[0];
+    assert.notEqual(second, first, 'a new socket, from the lead taken again');
+    second.accept(HB, 'ann');
+    await step();
+    assert.equal(second.sentOf('subscribe').find((m) => m.topic === 'room').since, 1, 'resumed after what it had');
+    assert.deepEqual(seqs(a), [1, 2], 'the message comes again, through the new socket');
+    a.pulse.close();
+});
+
+test('a tab ignores what a replaced leader sent, however late it arrives', async () => {
+    const { env, tabs, server, welcome, step, BroadcastChannel } = await setup(3);
+    await welcome();
+    const [a, b, c] = tabs;
+    tabs.forEach((t) => t.pulse.subscribe('room'));
+    await step();
+    server.publish('room', 1);
+    await settle();
+    const old = BroadcastChannel.log.find((m) => m.k === 'leader');
+    await a.close();
+    env.WebSocket.live[0].accept(HB, 'ann'); // b leads; c follows it
+    await step();
+    server.publish('room', 2);
+    await settle();
+    // a frame a posted before it left, arriving this late (a BroadcastChannel orders each sender's messages, not
+    // those of two senders): it must not count, or c would take 9 and then drop 3 to 8
+    c.channels.at(-1).onmessage({ data: { k: 'frame', term: old.term, leader: old.leader,
+        frame: { type: 'message', topic: 'room', seq: 9, epoch: 'E1', time: 0, data: 9 } } });
+    server.publish('room', 3);
+    await settle();
+    assert.deepEqual(seqs(c), [1, 2, 3], 'the stale frame was dropped');
+    assert.deepEqual(seqs(b), [1, 2, 3]);
     closeAll(tabs);
 });
