@@ -372,7 +372,11 @@ export function fakeLocks() {
     }
 
     return {
-        forTab: (tab) => ({ request: (name, options, callback) => request(tab, name, options, callback) }),
+        forTab: (tab) => ({
+            request: (name, options, callback) => request(tab, name, options, callback),
+            query: async () => ({ held: [...held.values()].map((r) => ({ name: r.name, clientId: r.tab, mode: 'exclusive' })),
+                pending: [...queues.values()].flat().map((r) => ({ name: r.name, clientId: r.tab, mode: 'exclusive' })) }),
+        }),
         closeTab(tab) {
             for (const [name, queue] of queues) {
                 queues.set(name, queue.filter((r) => r.tab !== tab));

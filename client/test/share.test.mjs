@@ -48,6 +48,8 @@ function fakeServer(WebSocket) {
                         if (m.since !== undefined) {
                             t.log.filter((x) => x.seq > m.since).forEach((x) => ws.deliver(x));
                         }
+                    } else if (m.type === 'ping') {
+                        ws.deliver({ type: 'pong', t: m.t, time: 0 });
                     } else if (m.type === 'unsubscribe') {
                         subs.delete(m.topic);
                         ws.deliver({ type: 'unsubscribed', topic: m.topic });
@@ -438,5 +440,24 @@ test('a tab ignores what a replaced leader sent, however late it arrives', async
     await settle();
     assert.deepEqual(seqs(c), [1, 2, 3], 'the stale frame was dropped');
     assert.deepEqual(seqs(b), [1, 2, 3]);
+    closeAll(tabs);
+});
+
+test('a tab that dies without a word (a crash) loses its topics within seconds; a frozen one keeps them', async () => {
+    const { env, tabs, server, welcome, step } = await setup(3);
+    await welcome();
+    const [, b, c] = tabs;
+    b.pulse.subscribe('crashed');
+    c.pulse.subscribe('frozen');
+    await step();
+    c.freeze();
+    await b.kill();
+    for (let i = 0; i < 30; i++) {
+        await env.clock.advance(500);
+        server.pump();
+    }
+    const unsubscribes = server.received.filter(({ m }) => m.type === 'unsubscribe').map(({ m }) => m.topic);
+    assert.deepEqual(unsubscribes, ['crashed'], 'the dead tab\'s topic is left; the frozen tab\'s is kept');
+    await c.thaw();
     closeAll(tabs);
 });

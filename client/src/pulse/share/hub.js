@@ -46,6 +46,8 @@ export class Hub {
     #answered = new Map();
     /** @type {any} */
     #state = null;
+    /** @type {Map<string, number>} tabs not seen alive at the last looks, and how many looks in a row */
+    #missing = new Map();
 
     /**
      * @param {(tap: (frame: any) => void) => Core} makeCore opens the socket: a connected core Pulse whose topic
@@ -161,6 +163,28 @@ export class Hub {
     #unsubscribe(tab, topic) {
         if (this.#tabs.get(tab)?.delete(topic)) {
             this.#released(topic);
+        }
+    }
+
+    /**
+     * Forgets the tabs that went without a word (a crash, a kill: no `leave`): every live tab holds a lock of its
+     * own, and a tab missing from two looks in a row (a tab that just opened may not hold its lock yet) is gone.
+     * A frozen tab still holds its lock, and keeps its topics.
+     *
+     * @param {Set<string>} alive the tabs that hold their lock now
+     */
+    sweep(alive) {
+        for (const tab of [...this.#tabs.keys()]) {
+            if (alive.has(tab)) {
+                this.#missing.delete(tab);
+                continue;
+            }
+            const misses = (this.#missing.get(tab) ?? 0) + 1;
+            this.#missing.set(tab, misses);
+            if (misses >= 2) {
+                this.#missing.delete(tab);
+                this.#leave(tab);
+            }
         }
     }
 

@@ -34,6 +34,7 @@ import { Election, compareTerms } from './leader.js';
 /** The event that leads to each state a leader reports; `paused` (the leader's page is going) means "wait". */
 const EVENT_TO = /** @type {const} */ ({ connecting: 'connect', open: 'welcome', reconnecting: 'wait', offline: 'offline',
     paused: 'wait' });
+const SWEEP_EVERY = 10; // beats between two looks for tabs that are gone
 const LEADER_KINDS = new Set(['leader', 'beat', 'state', 'welcome', 'frame', 'event', 'reply', 'refused', 'bye']);
 
 export class SharedTab {
@@ -55,6 +56,9 @@ export class SharedTab {
     /** @type {any} */
     #welcome = null;
     #term = 0; // this tab's term while it leads
+    /** @type {(() => void)|null} releases the lock that says this tab is alive (a closed or crashed tab loses it) */
+    #alive = null;
+    #beats = 0;
 
     /** @param {ShareOptions} options */
     constructor(options) {
@@ -68,7 +72,7 @@ export class SharedTab {
             lease: options.lease,
             elected: (term) => this.#elected(term),
             deposed: () => this.#deposed(),
-            beat: () => this.#lead({ k: 'beat', ...(this.#hub?.summary ?? {}) }),
+            beat: () => this.#beat(),
             probe: () => this.#command({ k: 'probe' }),
         });
     }
@@ -91,6 +95,9 @@ export class SharedTab {
     /** Joins the tabs: listens, and lines up for leadership. */
     start() {
         this.#channel = new Channel(this.#o.BroadcastChannel, this.#o.name, (m) => this.#received(m));
+        Promise.resolve(this.#o.locks.request(`${this.#o.name}:tab:${this.#o.id}`, () => new Promise((release) => {
+            this.#alive = () => release(undefined);
+        }))).catch(() => {});
         this.#election.start();
     }
 
@@ -105,6 +112,8 @@ export class SharedTab {
             return;
         }
         this.#command({ k: 'leave' });
+        this.#alive?.();
+        this.#alive = null;
         this.#election.stop(); // steps down (says bye) while the channel is still open
         this.#channel.close();
         this.#channel = null;
@@ -207,6 +216,21 @@ export class SharedTab {
         this.#hub = new Hub(this.#o.makeCore, (message) => this.#lead(message));
         this.#lead({ k: 'leader', term });
         this.#hub.start();
+    }
+
+    /** The leader's beat; now and then it also looks for tabs that went without a word (crashed, killed). */
+    #beat() {
+        this.#lead({ k: 'beat', ...(this.#hub?.summary ?? {}) });
+        if (++this.#beats % SWEEP_EVERY !== 0 || typeof this.#o.locks.query !== 'function') {
+            return;
+        }
+        const prefix = `${this.#o.name}:tab:`;
+        Promise.resolve(this.#o.locks.query()).then((/** @type {any} */ snapshot) => {
+            /** @type {string[]} */
+            const names = (snapshot?.held ?? []).map((/** @type {any} */ l) => String(l.name));
+            const alive = new Set(names.filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length)));
+            this.#hub?.sweep(alive);
+        }, () => {});
     }
 
     #deposed() {
