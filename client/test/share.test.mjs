@@ -461,3 +461,26 @@ test('a tab that dies without a word (a crash) loses its topics within seconds; 
     await c.thaw();
     closeAll(tabs);
 });
+
+test('a gap right after the answer to one tab\'s subscribe reaches that tab only', async () => {
+    const { tabs, welcome } = await setup(2);
+    const ws = await welcome();
+    const [a, b] = tabs;
+    a.pulse.subscribe('room');
+    await settle();
+    ws.deliver({ type: 'subscribed', topic: 'room', epoch: 'E1', seq: 10 });
+    ws.deliver({ type: 'message', topic: 'room', seq: 11, epoch: 'E1', time: 0, data: 11 });
+    await settle();
+    b.pulse.subscribe('room');
+    await settle();
+    ws.deliver({ type: 'subscribed', topic: 'room', epoch: 'E1', seq: 11 }); // b's answer
+    ws.deliver({ type: 'gap', topic: 'room', from: 1, to: 5, reason: 'expired' }); // about b's subscribe only
+    ws.deliver({ type: 'message', topic: 'room', seq: 12, epoch: 'E1', time: 0, data: 12 });
+    await settle();
+    assert.equal(a.seen.gap.length, 0, 'a is live: the gap is not about it');
+    assert.equal(b.seen.gap.length, 1);
+    assert.deepEqual(seqs(a), [11, 12]);
+    assert.deepEqual(seqs(b), [12]);
+    assert.deepEqual(a.seen.subscribed.map((s) => s.seq), [10], 'b\'s answer is b\'s');
+    closeAll(tabs);
+});
