@@ -6,7 +6,9 @@
  * This file is the facade: it owns the socket and wires small collaborators that each do one job: the state
  * machine (`pulse/machine.js`), backoff (`pulse/backoff.js`), the readiness check (`pulse/readiness.js`),
  * liveness and probes (`pulse/liveness.js`), the page lifecycle (`pulse/lifecycle.js`), the per-topic seq/epoch
- * ledger (`pulse/ledger.js`), request correlation (`pulse/requests.js`) and events (`pulse/emitter.js`).
+ * ledger (`pulse/ledger.js`), request correlation (`pulse/requests.js`) and events (`pulse/emitter.js`). With the
+ * `share` option the tabs of one origin share one socket (`pulse/share/`): the facade then works through its tab's
+ * side of it, and the tab that leads holds the socket in a Pulse of its own.
  *
  * @example
  * const pulse = Pulse.connect({ token: () => fetch('/my/token').then((r) => r.text()) });
@@ -27,6 +29,7 @@ import { Liveness } from './pulse/liveness.js';
 import { Machine, STATES, TRANSITIONS } from './pulse/machine.js';
 import { Readiness, readyUrlOf } from './pulse/readiness.js';
 import { Requests } from './pulse/requests.js';
+import { SharedTab } from './pulse/share/tab.js';
 
 export { PulseError, backoffDelay, retryAfter, readyUrlOf, STATES, TRANSITIONS };
 
@@ -129,6 +132,12 @@ export { PulseError, backoffDelay, retryAfter, readyUrlOf, STATES, TRANSITIONS }
  * @property {(fn: () => void, ms: number) => unknown} [setInterval]
  * @property {(id: any) => void} [clearInterval]
  * @property {() => number} [random] [0, 1) numbers for the jitter (tests); `Math.random`
+ * @property {boolean|string} [share] true: every tab of this origin that connects to the same URL with `share` uses
+ *     one socket, held by one of them (elected with the Web Locks API; a BroadcastChannel between them), with the
+ *     same API and events in every tab. A string also separates the tabs by it (e.g. the user's id, when the URL
+ *     does not name the user). Where the browser has no BroadcastChannel or Web Locks, each tab has its own socket
+ * @property {any} [BroadcastChannel] the BroadcastChannel class for `share` (tests); the global one
+ * @property {any} [locks] the LockManager for `share` (tests); `navigator.locks`
  */
 
 /** The event names; {@link Pulse#on} refuses any other, so a typo fails loudly (and, with the types, at compile time). */
@@ -201,6 +210,10 @@ export class Pulse {
     #ledger = new Ledger();
     /** @type {Requests} */
     #requests;
+    /** @type {SharedTab|null} this tab's side of the socket it shares with the other tabs (option `share`) */
+    #shared = null;
+    /** @type {((frame: any) => void)|null} a shared socket's hub: gets every topic frame, instead of the ledger */
+    #tap = null;
 
     /** @type {any} the only socket whose events count; every other one has its handlers detached */
     #socket = null;
@@ -294,7 +307,14 @@ export class Pulse {
         this.#WebSocket = fn('WebSocket', globalThis.WebSocket);
         const window = 'window' in options ? options.window ?? null : globalThis.window ?? null;
         const document = 'document' in options ? options.document ?? null : globalThis.document ?? null;
-        this.#lifecycle = new PageLifecycle(/** @type {any} */ (window), /** @type {any} */ (document), {
+        this.#shared = this.#share(options);
+        this.#lifecycle = new PageLifecycle(/** @type {any} */ (window), /** @type {any} */ (document), this.#shared ? {
+            wake: () => {},
+            hide: () => this.#pageHidden(),
+            show: () => this.#pageShown(),
+            online: () => {},
+            offline: () => {},
+        } : {
             wake: () => this.#wake(),
             hide: () => this.#pageHidden(),
             show: () => this.#pageShown(),
@@ -321,6 +341,54 @@ export class Pulse {
         this.#requests = new Requests(o.requestTimeout, this.#clock);
     }
 
+    /**
+     * The tab's side of a shared socket, when `share` asks for one and the browser can.
+     *
+     * @param {ConnectOptions} options
+     * @returns {SharedTab|null}
+     */
+    #share(options) {
+        const { share } = options;
+        if (share === undefined || share === false) {
+            return null;
+        }
+        if (share !== true && (typeof share !== 'string' || share === '')) {
+            throw new TypeError('options.share must be true, false or a non-empty string');
+        }
+        const BroadcastChannel = options.BroadcastChannel ?? globalThis.BroadcastChannel;
+        const locks = options.locks ?? globalThis.navigator?.locks;
+        if (typeof BroadcastChannel !== 'function' || !locks || typeof locks.request !== 'function') {
+            return null; // nothing to share with: a socket of its own
+        }
+        const random = this.#clock.random;
+        return new SharedTab({
+            name: `pulse:${this.#url}${share === true ? '' : `#${share}`}`,
+            id: globalThis.crypto?.randomUUID?.() ?? `${random().toString(36).slice(2)}${random().toString(36).slice(2)}`,
+            BroadcastChannel,
+            locks,
+            clock: this.#clock,
+            requestTimeout: this.#options.requestTimeout,
+            makeCore: (tap) => Pulse.#core(this.#url, options, tap),
+            emit: (event, detail) => this.#events.emit(event, detail),
+            machine: this.#machine,
+            stop: (code, reason) => this.#stop(code, reason),
+        });
+    }
+
+    /**
+     * The Pulse that holds a shared socket in the leading tab: a plain one whose topic frames go to the hub.
+     *
+     * @param {string} url
+     * @param {ConnectOptions} options
+     * @param {(frame: any) => void} tap
+     * @returns {Pulse}
+     */
+    static #core(url, options, tap) {
+        const core = new Pulse(url, { ...options, share: false });
+        core.#tap = tap;
+        return core.#start();
+    }
+
     /** @returns {string} the socket URL */
     get url() {
         return this.#url;
@@ -333,17 +401,22 @@ export class Pulse {
 
     /** @returns {Welcome|null} the current socket's welcome message, null until it arrives */
     get welcome() {
-        return this.#welcome;
+        return this.#shared ? this.#shared.welcome : this.#welcome;
     }
 
     /** @returns {{interval: number, timeout: number}} the heartbeat in use (the last welcome's) */
     get heartbeat() {
-        return this.#liveness.heartbeat;
+        return this.#shared?.welcome?.heartbeat ?? this.#liveness.heartbeat;
+    }
+
+    /** @returns {boolean} whether this tab holds the socket: always without `share`; with it, while this tab leads */
+    get holdsSocket() {
+        return this.#shared ? this.#shared.leading : this.#machine.state !== 'closed';
     }
 
     /** @returns {string[]} the topics subscribed with {@link Pulse#subscribe} */
     get topics() {
-        return this.#ledger.topics;
+        return this.#shared ? this.#shared.topics : this.#ledger.topics;
     }
 
     /**
@@ -389,11 +462,11 @@ export class Pulse {
         if (this.#machine.state === 'closed') {
             return Promise.reject(new PulseError('closed', 'this Pulse is closed'));
         }
-        const sub = this.#ledger.subscribe(topic, options.presence);
+        const sub = this.#shared ? this.#shared.subscribe(topic, options.presence) : this.#ledger.subscribe(topic, options.presence);
         /** @type {Promise<Subscribed>} */
         const answer = new Promise((resolve, reject) => sub.waiters.push({ resolve, reject }));
         answer.catch(() => {}); // an application that does not wait for the answer must not see an unhandled rejection
-        if (this.#welcome) {
+        if (!this.#shared && this.#welcome) {
             this.#sendText(JSON.stringify(Ledger.subscribeMessage(topic, sub)));
         }
         return answer;
@@ -407,14 +480,16 @@ export class Pulse {
      */
     unsubscribe(topic) {
         checkTopic(topic);
-        const sub = this.#ledger.remove(topic);
+        const sub = this.#shared ? this.#shared.unsubscribe(topic) : this.#ledger.remove(topic);
         if (!sub) {
             return false;
         }
         for (const waiter of sub.waiters) {
             waiter.reject(new PulseError('unsubscribed', `unsubscribed from ${topic} before the answer`));
         }
-        this.send({ type: 'unsubscribe', topic });
+        if (!this.#shared) {
+            this.send({ type: 'unsubscribe', topic });
+        }
         return true;
     }
 
@@ -433,6 +508,9 @@ export class Pulse {
         if (data === undefined) {
             throw new TypeError('publish needs data (any JSON value)');
         }
+        if (this.#shared && this.#machine.state !== 'closed') {
+            return this.#shared.request('publish', topic, data);
+        }
         const id = this.#requests.nextId('p');
         return this.#request(id, 'publish', topic, JSON.stringify({ type: 'publish', topic, data, id }));
     }
@@ -445,6 +523,9 @@ export class Pulse {
      */
     presence(topic) {
         checkTopic(topic);
+        if (this.#shared && this.#machine.state !== 'closed') {
+            return this.#shared.request('presence', topic);
+        }
         const id = this.#requests.nextId('q');
         return this.#request(id, 'presence', topic, JSON.stringify({ type: 'presence', topic, id }));
     }
@@ -463,7 +544,7 @@ export class Pulse {
         if (typeof message.type !== 'string' || message.type === '') {
             throw new TypeError('a message needs a string "type"');
         }
-        return this.#sendText(JSON.stringify(message));
+        return this.#shared ? this.#shared.send(message) : this.#sendText(JSON.stringify(message));
     }
 
     /** Closes for good: no reconnect, pending requests rejected, no more events after the final `closed`. */
@@ -476,11 +557,10 @@ export class Pulse {
     /**
      * @param {State} from
      * @param {State} to
-     * @param {{code?: number|null, reason?: string, delay?: number|null, retryAt?: number|null}} detail
+     * @param {{code?: number|null, reason?: string, delay?: number|null, retryAt?: number|null, attempt?: number}} detail
      */
-    #changed(from, to, { code = null, reason = '', delay = null, retryAt = null }) {
-        this.#events.emit('state', { state: to, previous: from, code, reason, delay, retryAt,
-            attempt: this.#backoff.failures });
+    #changed(from, to, { code = null, reason = '', delay = null, retryAt = null, attempt = this.#backoff.failures }) {
+        this.#events.emit('state', { state: to, previous: from, code, reason, delay, retryAt, attempt });
     }
 
     /**
@@ -499,6 +579,14 @@ export class Pulse {
     // ---- lifecycle -------------------------------------------------------------------------------------------
 
     #start() {
+        if (this.#shared) {
+            this.#lifecycle.attach();
+            this.#events.hold();
+            queueMicrotask(() => this.#events.release());
+            this.#move('connect', {});
+            this.#shared.start();
+            return this;
+        }
         this.#lifecycle.attach();
         this.#offline = this.#lifecycle.offline;
         this.#liveness.start();
@@ -688,6 +776,10 @@ export class Pulse {
         this.#clearRetry();
         this.#liveness.stop();
         this.#lifecycle.detach();
+        if (this.#shared) {
+            this.#shared.stop('closed');
+            this.#shared.rejectWaiters();
+        }
         this.#drop('closed by client');
         this.#requests.failAll('closed', 'the client was closed');
         for (const sub of this.#ledger.subscriptions()) {
@@ -735,6 +827,11 @@ export class Pulse {
         if (!this.#machine.can('hide')) {
             return;
         }
+        if (this.#shared) {
+            this.#shared.stop('page hidden'); // its topics are released; if it held the socket, another tab takes it
+            this.#move('hide', { code: 1000, reason: 'page hidden' });
+            return;
+        }
         this.#generation++; // a token or readiness answer on its way must not open a socket either
         this.#clearRetry();
         this.#drop('page hidden');
@@ -745,7 +842,10 @@ export class Pulse {
 
     /** Shown again: from the back/forward cache, connect at once and resume; otherwise (first show) probe. */
     #pageShown() {
-        if (this.#machine.state === 'paused') {
+        if (this.#machine.state === 'paused' && this.#shared) {
+            this.#move('show', {});
+            this.#shared.start();
+        } else if (this.#machine.state === 'paused') {
             this.#connect('show');
         } else {
             this.#wake();
@@ -811,6 +911,16 @@ export class Pulse {
                 const rtt = this.#liveness.pong(message);
                 return rtt ? this.#events.emit('rtt', rtt) : undefined;
             }
+            case 'subscribed':
+            case 'message':
+            case 'gap':
+            case 'join':
+            case 'leave':
+                if (this.#tap) {
+                    return this.#tap(message); // a shared socket: the hub routes them to the tabs
+                }
+        }
+        switch (message.type) {
             case 'subscribed': return this.#subscribed(message);
             case 'message':
                 if (typeof message.topic === 'string' && Number.isInteger(message.seq) && this.#ledger.accept(message)) {
@@ -877,6 +987,7 @@ export class Pulse {
 
     /** @param {any} message */
     #serverError(message) {
+        this.#tap?.(message);
         const error = { code: message.code ?? null, message: message.message ?? '', ref: message.ref ?? null };
         if (typeof error.ref === 'string') {
             if (this.#requests.has(error.ref)) {

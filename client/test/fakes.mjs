@@ -246,3 +246,233 @@ export function record(pulse, names) {
     }
     return seen;
 }
+
+/**
+ * A BroadcastChannel class of its own per test: a message reaches every other open channel of the same name, in the
+ * order its sender posted, after the current microtasks (as a task would); a frozen channel keeps what arrives
+ * until it is thawed, as a frozen page does.
+ */
+export function fakeBroadcastChannelClass() {
+    class FakeBroadcastChannel {
+        static instances = [];
+        static log = []; // every message posted, in order
+        onmessage = null;
+        closed = false;
+        frozen = false;
+        inbox = [];
+
+        constructor(name) {
+            this.name = name;
+            FakeBroadcastChannel.instances.push(this);
+        }
+
+        postMessage(message) {
+            if (this.closed) {
+                throw new Error('InvalidStateError: closed');
+            }
+            const copy = structuredClone(message);
+            FakeBroadcastChannel.log.push(copy);
+            for (const other of FakeBroadcastChannel.instances) {
+                if (other !== this && !other.closed && other.name === this.name) {
+                    queueMicrotask(() => other.#arrive(structuredClone(copy)));
+                }
+            }
+        }
+
+        #arrive(data) {
+            if (this.closed) {
+                return;
+            }
+            if (this.frozen) {
+                this.inbox.push(data);
+                return;
+            }
+            this.onmessage?.({ data });
+        }
+
+        thaw() {
+            this.frozen = false;
+            for (const data of this.inbox.splice(0)) {
+                if (!this.closed) {
+                    this.onmessage?.({ data });
+                }
+            }
+        }
+
+        close() {
+            this.closed = true;
+        }
+    }
+    return FakeBroadcastChannel;
+}
+
+/**
+ * The Web Locks API as one browser has it, shared by the tabs of a test: `forTab(name)` is one tab's
+ * `navigator.locks`; `closeTab(name)` releases what it held and drops what it queued, as closing a tab does.
+ * Supports `ifAvailable`, `steal` (the holder's request rejects with an AbortError) and `signal`.
+ */
+export function fakeLocks() {
+    const held = new Map(); // lock name → request
+    const queues = new Map(); // lock name → requests waiting
+    const abortError = () => Object.assign(new Error('AbortError'), { name: 'AbortError' });
+
+    function grant(request) {
+        held.set(request.name, request);
+        Promise.resolve().then(() => request.callback({ name: request.name, mode: 'exclusive' })).then((value) => {
+            release(request);
+            request.resolve(value);
+        }, (error) => {
+            release(request);
+            request.reject(error);
+        });
+    }
+
+    function release(request) {
+        if (held.get(request.name) !== request) {
+            return;
+        }
+        held.delete(request.name);
+        const next = queues.get(request.name)?.shift();
+        if (next) {
+            grant(next);
+        }
+    }
+
+    function request(tab, name, options, callback) {
+        if (typeof options === 'function') {
+            callback = options;
+            options = {};
+        }
+        return new Promise((resolve, reject) => {
+            const req = { tab, name, callback, resolve, reject };
+            const queue = queues.get(name) ?? [];
+            queues.set(name, queue);
+            if (options.steal) {
+                const holder = held.get(name);
+                if (holder) {
+                    held.delete(name);
+                    holder.reject(abortError());
+                }
+                grant(req);
+            } else if (!held.has(name) && queue.length === 0) {
+                grant(req);
+            } else if (options.ifAvailable) {
+                Promise.resolve().then(() => callback(null)).then(resolve, reject);
+            } else {
+                queue.push(req);
+                options.signal?.addEventListener('abort', () => {
+                    const i = queue.indexOf(req);
+                    if (i >= 0) {
+                        queue.splice(i, 1);
+                        reject(abortError());
+                    }
+                });
+            }
+        });
+    }
+
+    return {
+        forTab: (tab) => ({
+            request: (name, options, callback) => request(tab, name, options, callback),
+            query: async () => ({ held: [...held.values()].map((r) => ({ name: r.name, clientId: r.tab, mode: 'exclusive' })),
+                pending: [...queues.values()].flat().map((r) => ({ name: r.name, clientId: r.tab, mode: 'exclusive' })) }),
+        }),
+        closeTab(tab) {
+            for (const [name, queue] of queues) {
+                queues.set(name, queue.filter((r) => r.tab !== tab));
+            }
+            for (const r of [...held.values()]) {
+                if (r.tab === tab) {
+                    release(r);
+                }
+            }
+        },
+        holder: (name) => held.get(name)?.tab ?? null,
+    };
+}
+
+/**
+ * Tabs of one browser for the `share` option: one clock, one WebSocket class (so a test sees every socket), one
+ * BroadcastChannel class and one lock manager; each tab has its own window and document, and can be frozen (its
+ * timers and channel wait; a repeating timer fires once when thawed) or closed.
+ */
+export function browser() {
+    const env = environment();
+    const BroadcastChannel = fakeBroadcastChannelClass();
+    const locks = fakeLocks();
+    const tabs = [];
+    const open = (Pulse, name = `tab${tabs.length + 1}`) => {
+        const tab = { name, frozen: false, deferred: new Map(), channels: [] };
+        const wrap = (set) => (fn, ms) => {
+            const id = set(() => {
+                if (tab.frozen) {
+                    tab.deferred.set(id, fn);
+                } else {
+                    fn();
+                }
+            }, ms);
+            return id;
+        };
+        const clear = (id) => {
+            tab.deferred.delete(id);
+            env.clock.clearTimeout(id);
+        };
+        const window = new EventTarget();
+        const document = new EventTarget();
+        document.visibilityState = 'visible';
+        class TabChannel extends BroadcastChannel {
+            constructor(channelName) {
+                super(channelName);
+                tab.channels.push(this);
+                this.frozen = tab.frozen;
+            }
+        }
+        tab.pulse = Pulse.connect('ws://h/ws', { ...env.options, share: true, BroadcastChannel: TabChannel,
+            locks: locks.forTab(name), window, document, setTimeout: wrap(env.clock.setTimeout),
+            setInterval: wrap(env.clock.setInterval), clearTimeout: clear, clearInterval: clear });
+        tab.seen = record(tab.pulse, ['state', 'message', 'gap', 'subscribed', 'join', 'leave', 'error', 'welcome']);
+        tab.window = window;
+        tab.leading = () => locks.holder('pulse:ws://h/ws') === name;
+        tab.freeze = () => {
+            tab.frozen = true;
+            tab.channels.forEach((c) => {
+                c.frozen = true;
+            });
+        };
+        tab.thaw = async () => {
+            tab.frozen = false;
+            for (const [id, fn] of [...tab.deferred]) {
+                tab.deferred.delete(id);
+                fn();
+                await settle();
+            }
+            tab.channels.forEach((c) => c.thaw());
+            await settle();
+        };
+        /** The tab closes: pagehide, then the browser drops its locks and channels. */
+        tab.close = async () => {
+            window.dispatchEvent(new Event('pagehide'));
+            await settle();
+            locks.closeTab(name);
+            tab.channels.forEach((c) => c.close());
+            await settle();
+        };
+        /** The tab crashes or is killed: no pagehide, its locks go. */
+        tab.kill = async () => {
+            tab.channels.forEach((c) => c.close());
+            locks.closeTab(name);
+            tab.frozen = true;
+            await settle();
+        };
+        tabs.push(tab);
+        return tab;
+    };
+    return { env, locks, tabs, open, BroadcastChannel };
+}
+
+/** Lets the channel and lock hops between tabs run (many rounds of microtasks). */
+export async function settle() {
+    for (let i = 0; i < 20; i++) {
+        await flush();
+    }
+}

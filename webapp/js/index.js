@@ -337,7 +337,9 @@ if (user !== null) {
         url.searchParams.set('user', user); // honoured only with pulse.identity.query-param=true
     }
 }
-const pulse = Pulse.connect(url.href, connectOptions);
+// ?share=1: every tab of this room page shares one socket (one per user: the name separates them even when a token,
+// not the URL, names the user)
+const pulse = Pulse.connect(url.href, { ...connectOptions, share: params.has('share') ? (user ?? true) : false });
 globalThis.pulse = pulse; // for the console (and the browser tests)
 text('url', pulse.url);
 pulse.on('state', showState);

@@ -41,6 +41,19 @@ export class Ledger {
     }
 
     /**
+     * @param {string} topic
+     * @returns {Subscription|undefined} the application's subscription to it
+     */
+    get(topic) {
+        return this.#topics.get(topic);
+    }
+
+    /** @returns {Array<[string, Position]>} the positions in `broadcast` and `user:` topics the server subscribed us to */
+    tracked() {
+        return [...this.#tracked];
+    }
+
+    /**
      * Adds a topic (keeping the position of a tracked one, e.g. an explicit subscribe to `broadcast`) or returns
      * the existing one.
      *

@@ -33,6 +33,13 @@ chat().catch((e: unknown) => {
     }
 });
 
+// one socket for all tabs of this origin (and, with a string, of this user)
+const shared: Pulse = Pulse.connect({ share: true });
+Pulse.connect('ws://localhost:8080/ws', { share: 'alice', token: 'a-token' });
+shared.close();
+// @ts-expect-error share is true, false or a string
+Pulse.connect({ share: 1 });
+
 const next: State | undefined = TRANSITIONS.open.wait;
 const cap: number = DEFAULTS.backoffCap;
 console.log(next, cap, pulse.state, pulse.topics.length);

@@ -42,7 +42,12 @@ final class RoomPage {
 
     /** Opens the room as {@code user} (the page at {@code base}, e.g. through a relay) and waits until it is open. */
     static RoomPage open(WebDriver driver, URI base, String user, String room) {
-        driver.get(base + "?user=" + user + "&room=" + room);
+        return open(driver, base, user, room, "");
+    }
+
+    /** The same, with more of the page's query (e.g. {@code "&share=1"}). */
+    static RoomPage open(WebDriver driver, URI base, String user, String room, String query) {
+        driver.get(base + "?user=" + user + "&room=" + room + query);
         RoomPage page = new RoomPage(driver, user, room);
         page.await(Duration.ofSeconds(60), d -> page.js("return !!window.pulse") == Boolean.TRUE);
         page.js(RECORD);

@@ -1,0 +1,333 @@
+package dev.pulse.browser;
+
+import static dev.pulse.browser.Measure.INTERVAL;
+import static dev.pulse.browser.Measure.TIMEOUT;
+import static dev.pulse.browser.Measure.report;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
+import java.net.URI;
+import java.net.URL;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.LongStream;
+import org.jboss.arquillian.container.test.api.Deployment;
+import org.jboss.arquillian.junit5.ArquillianExtension;
+import org.jboss.arquillian.test.api.ArquillianResource;
+import org.jboss.shrinkwrap.api.spec.WebArchive;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.openqa.selenium.WindowType;
+import org.openqa.selenium.chrome.ChromeDriver;
+
+/**
+ * The client's {@code share} option in headless Chromium (the demo room with {@code ?share=1}): the windows of one
+ * browser profile share one socket, held by the window that leads (Web Locks + BroadcastChannel), against Pulse on
+ * Payara Micro (heartbeat 1 s, timeout 2 s from the failsafe environment). Each test has its own user and room.
+ */
+@ExtendWith(ArquillianExtension.class)
+@EnabledIfSystemProperty(named = "it.container", matches = "payara.*", disabledReason = "browser tests run on Payara Micro only")
+class BrowserShareIT {
+
+    /** Allowance for what the bounds cannot know: a 2-core machine running Payara, Chromium and the test. */
+    private static final long SLACK = 2000;
+    /** How long to wait for what must happen where no bound applies: generous on a busy machine. */
+    private static final Duration PATIENCE = Duration.ofSeconds(60);
+    /** The client's lease (client/src/pulse/share/leader.js): silence before a follower asks, and its wait for an answer. */
+    private static final long TAKEOVER = 3000 + 1000 + 500;
+
+    /** Records, in the page, every seq of the room's topic and every gap, through the page's {@code window.pulse}. */
+    private static final String RECORD = """
+            const topic = arguments[0];
+            if (!window.__share) {
+              window.__share = { seqs: [], gaps: [] };
+              window.pulse.on('message', (m) => m.topic === topic && window.__share.seqs.push(m.seq));
+              window.pulse.on('gap', (g) => g.topic === topic && window.__share.gaps.push(g.reason));
+            }""";
+
+    @ArquillianResource
+    URL deployed;
+
+    Api api;
+
+    @Deployment(testable = false)
+    static WebArchive deployment() {
+        return Measure.war("pulse.war", "");
+    }
+
+    @BeforeEach
+    void api() {
+        api = new Api(URI.create("http://127.0.0.1:" + deployed.getPort() + "/pulse/"));
+    }
+
+    private static String unique(String prefix) {
+        return prefix + Long.toString(System.nanoTime() % 1_000_000, 36);
+    }
+
+    @Test
+    void fiveWindowsShareOneSession() {
+        String user = unique("five");
+        String room = unique("five-");
+        try (Chromium browser = Chromium.start(480, 400)) {
+            List<Tab> tabs = open(browser, user, room, 5);
+            Set<String> sessions = new HashSet<>();
+            for (Tab tab : tabs) {
+                tab.focus();
+                tab.page.await(PATIENCE, d -> !tab.page.session().equals("–"));
+                sessions.add(tab.page.session());
+            }
+            // a barrier: a message published now has reached every window, so every window has done whatever it
+            // does on opening
+            long seq = api.publish("room:" + room, user, "to all five");
+            for (Tab tab : tabs) {
+                tab.awaitSeqs(seq);
+            }
+            List<JsonObject> mine = api.connectionsOf(user);
+            report("share: 5 windows of %s, %d server session(s) %s, sessions shown %s", user, mine.size(),
+                    mine.stream().map(c -> c.getString("session")).toList(), sessions);
+            assertEquals(1, mine.size(), "5 windows, one session: " + mine);
+            assertEquals(Set.of(mine.get(0).getString("session")), sessions, "every window names that session");
+            assertEquals(1, tabs.stream().filter(Tab::holdsSocket).count(), "one window holds the socket");
+            for (Tab tab : tabs) {
+                assertEquals(List.of(seq), tab.seqs(), "each window got the message once");
+            }
+        }
+    }
+
+    @Test
+    void leaderWindowClosedMidStreamNothingLostOrDuplicated() throws Exception {
+        String user = unique("close");
+        String room = unique("close-");
+        int count = 60;
+        try (Chromium browser = Chromium.start(480, 400)) {
+            List<Tab> tabs = open(browser, user, room, 4);
+            Tab leader = tabs.stream().filter(Tab::holdsSocket).findFirst().orElseThrow();
+            CompletableFuture<Void> stream = CompletableFuture.runAsync(() -> {
+                for (int i = 1; i <= count; i++) {
+                    api.publish("room:" + room, user, "m" + i);
+                    sleep(40); // pacing of the stream, not a wait for anything
+                }
+            });
+            tabs.get(tabs.indexOf(leader) == 0 ? 1 : 0).awaitCount(10); // mid-stream
+            leader.focus();
+            long closed = System.currentTimeMillis();
+            browser.driver.close();
+            List<Tab> others = new ArrayList<>(tabs);
+            others.remove(leader);
+            others.get(0).focus();
+            stream.get();
+            List<Long> all = LongStream.rangeClosed(1, count).boxed().toList();
+            for (Tab tab : others) {
+                tab.awaitCount(count);
+                assertEquals(all, tab.seqs(), "every message once, in order, in every window left");
+                assertEquals(List.of(), tab.gaps(), "no gap");
+            }
+            long bound = INTERVAL + TIMEOUT + 1000 + SLACK;
+            long one = awaitSessions(user, 1, Duration.ofMillis(bound));
+            long opened = api.connectionsOf(user).get(0).getJsonNumber("openedAt").longValue();
+            assertEquals(1, others.stream().filter(Tab::holdsSocket).count(), "one window holds the socket again");
+            report("share: the leader window closed after ~10 of %d messages; the other %d got all once, in order; the "
+                    + "new session opened %d ms after the close, one session again %d ms after it", count, others.size(),
+                    opened - closed, one - closed);
+        }
+    }
+
+    @Test
+    void frozenLeaderWindowDoesNotStallTheOthers() throws Exception {
+        String user = unique("frozen");
+        String room = unique("frozen-");
+        try (Chromium browser = Chromium.start(480, 400)) {
+            List<Tab> tabs = open(browser, user, room, 3);
+            Tab frozen = tabs.stream().filter(Tab::holdsSocket).findFirst().orElseThrow();
+            List<Tab> others = new ArrayList<>(tabs);
+            others.remove(frozen);
+            long before = api.publish("room:" + room, user, "before");
+            for (Tab tab : tabs) {
+                tab.awaitSeqs(before);
+            }
+            frozen.focus();
+            frozen.lifecycle("frozen");
+            long froze = System.currentTimeMillis();
+            others.get(0).focus();
+            List<Long> all = new ArrayList<>(List.of(before));
+            for (int i = 0; i < 5; i++) {
+                all.add(api.publish("room:" + room, user, "while frozen " + i));
+            }
+            for (Tab tab : others) {
+                tab.awaitCount(all.size());
+                assertEquals(all, tab.seqs(), "every message once, in order, while the leader is frozen");
+            }
+            long delivered = System.currentTimeMillis() - froze;
+            assertTrue(delivered <= TAKEOVER + 5000 + 2 * SLACK, "the others went on within the lease: " + delivered);
+            assertEquals(1, others.stream().filter(Tab::holdsSocket).count(), "another window took the socket");
+
+            frozen.focus();
+            frozen.lifecycle("active");
+            all.add(api.publish("room:" + room, user, "after the thaw"));
+            for (Tab tab : tabs) {
+                tab.awaitCount(all.size());
+                assertEquals(all, tab.seqs(), tab + ": every message once, in order, the thawed window too");
+                assertEquals(List.of(), tab.gaps(), "no gap");
+            }
+            assertFalse(frozen.holdsSocket(), "the thawed window follows the new leader");
+            long one = awaitSessions(user, 1, PATIENCE);
+            report("share: leader window frozen; the other 2 got %d messages within %d ms of the freeze; after the thaw "
+                    + "one session again (%d ms after the freeze)", all.size() - 1, delivered, one - froze);
+        }
+    }
+
+    @Test
+    void frozenFollowerWindowDoesNotStallTheOthers() {
+        String user = unique("follow");
+        String room = unique("follow-");
+        try (Chromium browser = Chromium.start(480, 400)) {
+            List<Tab> tabs = open(browser, user, room, 3);
+            Tab leader = tabs.stream().filter(Tab::holdsSocket).findFirst().orElseThrow();
+            Tab frozen = tabs.get(tabs.indexOf(leader) == 0 ? 1 : 0);
+            Tab other = tabs.stream().filter(t -> t != leader && t != frozen).findFirst().orElseThrow();
+            frozen.focus();
+            frozen.lifecycle("frozen");
+            long froze = System.currentTimeMillis();
+            List<Long> all = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                all.add(api.publish("room:" + room, user, "while a follower is frozen " + i));
+            }
+            for (Tab tab : List.of(leader, other)) {
+                tab.awaitCount(all.size());
+                assertEquals(all, tab.seqs(), "every message once, in order, while a follower is frozen");
+            }
+            long delivered = System.currentTimeMillis() - froze;
+            assertTrue(leader.holdsSocket(), "the leader keeps the socket");
+            frozen.focus();
+            frozen.lifecycle("active");
+            frozen.awaitCount(all.size());
+            assertEquals(all, frozen.seqs(), "the thawed follower gets what it missed, once, in order");
+            assertEquals(1, api.connectionsOf(user).size(), "one session throughout");
+            report("share: a follower window frozen; the other 2 got 5 messages within %d ms; thawed, it caught up",
+                    delivered);
+        }
+    }
+
+    @Test
+    void unsubscribeInOneWindowKeepsTheTopicForTheOthers() {
+        String user = unique("unsub");
+        String room = unique("unsub-");
+        String topic = "room:" + room;
+        try (Chromium browser = Chromium.start(480, 400)) {
+            List<Tab> tabs = open(browser, user, room, 2);
+            Tab leaving = tabs.get(0);
+            Tab staying = tabs.get(1);
+            leaving.focus();
+            assertEquals(Boolean.TRUE, leaving.page.js("return window.pulse.unsubscribe(arguments[0])", topic));
+            long seq = api.publish(topic, user, "after one window left");
+            staying.awaitSeqs(seq);
+            // a barrier for the window that left: a second publish reached the other window after the first
+            long next = api.publish(topic, user, "and another");
+            staying.awaitSeqs(next);
+            assertEquals(List.of(), leaving.seqs(), "the window that unsubscribed gets nothing of the topic");
+            assertTrue(topicsOf(user).contains(topic), "the session is still in the topic: " + topicsOf(user));
+
+            staying.focus();
+            staying.page.js("window.pulse.unsubscribe(arguments[0])", topic);
+            staying.page.await(PATIENCE, d -> !topicsOf(user).contains(topic));
+            report("share: unsubscribe in 1 of 2 windows kept %s on the session; in both, it left", topic);
+        }
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------------------------------
+
+    private List<Tab> open(Chromium browser, String user, String room, int count) {
+        List<Tab> tabs = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            if (i > 0) {
+                browser.driver.switchTo().newWindow(WindowType.WINDOW);
+            }
+            RoomPage page = RoomPage.open(browser.driver, api.base, user, room, "&share=1");
+            page.js(RECORD, "room:" + room);
+            tabs.add(new Tab(browser.driver, browser.driver.getWindowHandle(), page, i + 1));
+        }
+        return tabs;
+    }
+
+    private List<String> topicsOf(String user) {
+        return api.connectionsOf(user).stream()
+                .flatMap(c -> c.getJsonArray("topics").getValuesAs(JsonString.class).stream())
+                .map(JsonString::getString).toList();
+    }
+
+    /** Waits until the user has exactly {@code sessions} sessions; returns when (epoch ms). */
+    private long awaitSessions(String user, int sessions, Duration timeout) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeout.toMillis();
+        int now;
+        while ((now = api.connectionsOf(user).size()) != sessions) {
+            assertTrue(System.currentTimeMillis() < deadline, user + " has " + now + " sessions, not " + sessions
+                    + ", after " + timeout.toMillis() + " ms: " + api.connectionsOf(user));
+            Thread.sleep(50);
+        }
+        return System.currentTimeMillis();
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** One window of the shared room. */
+    private record Tab(ChromeDriver driver, String handle, RoomPage page, int number) {
+
+        void focus() {
+            driver.switchTo().window(handle);
+        }
+
+        boolean holdsSocket() {
+            focus();
+            return page.js("return window.pulse.holdsSocket") == Boolean.TRUE;
+        }
+
+        @SuppressWarnings("unchecked")
+        List<Long> seqs() {
+            focus();
+            return ((List<Number>) page.js("return window.__share.seqs")).stream().map(Number::longValue).toList();
+        }
+
+        @SuppressWarnings("unchecked")
+        List<String> gaps() {
+            focus();
+            return (List<String>) page.js("return window.__share.gaps");
+        }
+
+        void awaitSeqs(long seq) {
+            focus();
+            page.await(PATIENCE, d -> seqs().contains(seq));
+        }
+
+        void awaitCount(int count) {
+            focus();
+            page.await(PATIENCE, d -> seqs().size() >= count);
+        }
+
+        /** Page Lifecycle through the DevTools protocol: "frozen" (no task runs) or "active". */
+        void lifecycle(String state) {
+            driver.executeCdpCommand("Page.setWebLifecycleState", Map.of("state", state));
+        }
+
+        @Override
+        public String toString() {
+            return "window " + number;
+        }
+    }
+}
