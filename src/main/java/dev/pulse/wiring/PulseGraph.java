@@ -3,11 +3,11 @@ package dev.pulse.wiring;
 import dev.pulse.config.PulseSettings;
 import dev.pulse.config.StoreSettings;
 import dev.pulse.connection.boundary.PulseEndpoint;
+import dev.pulse.connection.control.AddressLimits;
+import dev.pulse.connection.control.Admission;
 import dev.pulse.connection.control.Clock;
 import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.connection.control.InboundDispatcher;
-import dev.pulse.connection.control.AddressLimits;
-import dev.pulse.connection.control.Admission;
 import dev.pulse.connection.control.Refusals;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.control.Shutdown;
@@ -16,6 +16,7 @@ import dev.pulse.heartbeat.control.Pacer;
 import dev.pulse.identity.control.ApiKeys;
 import dev.pulse.identity.control.Tokens;
 import dev.pulse.monitoring.boundary.HealthStatus;
+import dev.pulse.monitoring.boundary.Snapshots;
 import dev.pulse.monitoring.control.Lag;
 import dev.pulse.monitoring.control.LagProbe;
 import dev.pulse.monitoring.control.Stats;
@@ -74,6 +75,7 @@ public final class PulseGraph implements AutoCloseable {
     private final PulseEndpoint endpoint;
     private final Heartbeat heartbeat;
     private final HealthStatus health;
+    private final Snapshots snapshots;
     private final ScheduledFuture<?> housekeeping;
     private final Tokens tokens;
     private final ApiKeys apiKeys;
@@ -86,13 +88,13 @@ public final class PulseGraph implements AutoCloseable {
         this.errors = new ErrorLog(stats);
         this.tokens = new Tokens(settings.guard().auth(), new SecureRandom());
         this.apiKeys = new ApiKeys(settings.guard().api());
-        this.registry = new SessionRegistry(settings, clock, stats, lag, errors, addresses);
+        this.registry = new SessionRegistry(settings, clock, stats, lag, addresses);
         this.admission = new Admission(settings.overload(), lag, clock, stats);
         this.refusals = new Refusals(clock);
         refusals.closeOn(threads.refusalCloser());
         this.shutdown = new Shutdown(registry, settings);
         Subscribers subscribers = new Subscribers();
-        Delivery delivery = new Delivery(registry);
+        Delivery delivery = new Delivery(registry, stats);
         PresenceListener announcer = new PresenceAnnouncer(subscribers, delivery);
         this.store = storeSettings.shared()
                 ? new RedisStore(settings, storeSettings, announcer, clock, storeStats, threads.cleanup())
@@ -100,11 +102,13 @@ public final class PulseGraph implements AutoCloseable {
         this.topics = new Topics(subscribers, store.topics(), store.presence(), delivery, clock, threads.fanOut(),
                 threads.cleanup(), settings.topicIdle(), storeStats);
         registry.listen(topics);
-        InboundDispatcher dispatcher = new InboundDispatcher(registry, errors,
-                new TopicMessages(registry, topics).handlers());
-        this.endpoint = new PulseEndpoint(registry, refusals, shutdown, admission, errors, dispatcher, topics::attach);
-        this.heartbeat = new Heartbeat(registry, refusals, pacer);
-        this.health = new HealthStatus(registry, shutdown, store::available, admission);
+        InboundDispatcher dispatcher = new InboundDispatcher(registry, settings, clock, stats, errors,
+                new TopicMessages(registry, settings, topics).handlers());
+        this.endpoint = new PulseEndpoint(registry, settings, clock, stats, refusals, shutdown, admission, errors,
+                dispatcher, topics::attach);
+        this.heartbeat = new Heartbeat(registry, settings, clock, stats, lag, refusals, pacer);
+        this.health = new HealthStatus(stats, clock, shutdown, store::available, admission);
+        this.snapshots = new Snapshots(registry, settings, stats, lag, clock, storeStats, storeSettings.nodeId(), health);
         store.start(topics);
         this.lagProbe = new LagProbe(lag, clock::nanos);
         lagProbe.start();
@@ -187,6 +191,10 @@ public final class PulseGraph implements AutoCloseable {
 
     public ApiKeys apiKeys() {
         return apiKeys;
+    }
+
+    public Snapshots snapshots() {
+        return snapshots;
     }
 
     public HealthStatus health() {

@@ -4,9 +4,9 @@ import dev.pulse.config.PulseConfig;
 import dev.pulse.config.PulseSettings;
 import dev.pulse.config.StoreSettings;
 import dev.pulse.connection.boundary.PulseEndpoint;
+import dev.pulse.connection.control.AddressLimits;
 import dev.pulse.connection.control.Clock;
 import dev.pulse.connection.control.ErrorLog;
-import dev.pulse.connection.control.AddressLimits;
 import dev.pulse.connection.control.Refusals;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.control.Shutdown;
@@ -16,6 +16,7 @@ import dev.pulse.identity.control.ApiKeys;
 import dev.pulse.identity.control.Tokens;
 import dev.pulse.monitoring.boundary.HealthStatus;
 import dev.pulse.monitoring.boundary.Snapshots;
+import dev.pulse.monitoring.control.Lag;
 import dev.pulse.monitoring.control.Stats;
 import dev.pulse.monitoring.control.StoreStats;
 import dev.pulse.topic.control.Topics;
@@ -91,6 +92,16 @@ public class Wiring {
     }
 
     @Produces
+    Clock clock() {
+        return graph.clock();
+    }
+
+    @Produces
+    Lag lag() {
+        return graph.lag();
+    }
+
+    @Produces
     SessionRegistry registry() {
         return graph.registry();
     }
@@ -157,6 +168,6 @@ public class Wiring {
 
     @Produces
     Snapshots snapshots() {
-        return new Snapshots(graph.registry(), graph.storeStats(), graph.storeSettings().nodeId(), graph.health());
+        return graph.snapshots();
     }
 }

@@ -187,7 +187,8 @@ public final class InProcessPulse implements BeforeEachCallback, AfterEachCallba
             if (graph == null) {
                 throw new IllegalStateException("Application is deployed by InProcessPulse only");
             }
-            return Set.of(HandshakeConfigurator.endpointConfig(graph.registry(), graph.tokens(), graph.endpoint()));
+            return Set.of(HandshakeConfigurator.endpointConfig(graph.settings(), graph.errors(),
+                    graph.clock(), graph.tokens(), graph.endpoint()));
         }
 
         @Override

@@ -1,11 +1,11 @@
 package dev.pulse.testing;
 
-import dev.pulse.monitoring.control.Lag;
 import dev.pulse.config.PulseSettings;
+import dev.pulse.connection.control.AddressLimits;
 import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.connection.control.InboundDispatcher;
-import dev.pulse.connection.control.AddressLimits;
 import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.monitoring.control.Lag;
 import dev.pulse.monitoring.control.Stats;
 import dev.pulse.monitoring.control.StoreStats;
 import dev.pulse.store.InMemoryStore;
@@ -29,6 +29,7 @@ public final class LocalNode {
     public final Stats stats = new Stats();
     public final StoreStats storeStats = new StoreStats();
     public final ErrorLog errors = new ErrorLog(stats);
+    public final Lag lag = new Lag();
     public final SessionRegistry registry;
     public final Subscribers subscribers = new Subscribers();
     public final InMemoryStore store;
@@ -38,8 +39,8 @@ public final class LocalNode {
     public LocalNode(PulseSettings settings, FakeClock clock, Executor fanOut) {
         this.settings = settings;
         this.clock = clock;
-        this.registry = new SessionRegistry(settings, clock, stats, new Lag(), errors, new AddressLimits());
-        Delivery delivery = new Delivery(registry);
+        this.registry = new SessionRegistry(settings, clock, stats, lag, new AddressLimits());
+        Delivery delivery = new Delivery(registry, stats);
         this.store = new InMemoryStore(settings, new PresenceAnnouncer(subscribers, delivery));
         this.topics = new Topics(subscribers, store.topics(), store.presence(), delivery, clock, fanOut,
                 Runnable::run, settings.topicIdle(), storeStats);
@@ -52,7 +53,7 @@ public final class LocalNode {
 
     /** The dispatcher the endpoint hands every inbound text frame to. */
     public InboundDispatcher dispatcher() {
-        return new InboundDispatcher(registry, errors, new TopicMessages(registry, topics).handlers());
+        return new InboundDispatcher(registry, settings, clock, stats, errors, new TopicMessages(registry, settings, topics).handlers());
     }
 
     /** The in-memory topic store, to see how many topics it keeps. */

@@ -1,6 +1,8 @@
 package dev.pulse.connection.boundary;
 
-import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.config.PulseSettings;
+import dev.pulse.connection.control.Clock;
+import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.identity.control.Tokens;
 import jakarta.inject.Inject;
 import jakarta.servlet.ServletContextEvent;
@@ -17,7 +19,13 @@ import jakarta.websocket.server.ServerContainer;
 public class EndpointRegistration implements ServletContextListener {
 
     @Inject
-    SessionRegistry registry;
+    PulseSettings settings;
+
+    @Inject
+    ErrorLog errors;
+
+    @Inject
+    Clock clock;
 
     @Inject
     PulseEndpoint endpoint;
@@ -30,7 +38,7 @@ public class EndpointRegistration implements ServletContextListener {
         ServerContainer container = (ServerContainer) event.getServletContext()
                 .getAttribute(ServerContainer.class.getName());
         try {
-            container.addEndpoint(HandshakeConfigurator.endpointConfig(registry, tokens, endpoint));
+            container.addEndpoint(HandshakeConfigurator.endpointConfig(settings, errors, clock, tokens, endpoint));
         } catch (DeploymentException e) {
             throw new IllegalStateException("Could not add the WebSocket endpoint", e);
         }

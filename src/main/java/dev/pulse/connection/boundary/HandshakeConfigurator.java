@@ -1,7 +1,8 @@
 package dev.pulse.connection.boundary;
 
 import dev.pulse.config.PulseSettings;
-import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.connection.control.Clock;
+import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.identity.control.Tokens;
 import dev.pulse.identity.entity.AuthFailure;
 import dev.pulse.identity.entity.Verdict;
@@ -21,12 +22,17 @@ import java.util.Map;
  */
 public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
 
-    private final SessionRegistry registry;
+    private final PulseSettings settings;
+    private final ErrorLog errors;
+    private final Clock clock;
     private final Tokens tokens;
     private final PulseEndpoint endpoint;
 
-    public HandshakeConfigurator(SessionRegistry registry, Tokens tokens, PulseEndpoint endpoint) {
-        this.registry = registry;
+    public HandshakeConfigurator(PulseSettings settings, ErrorLog errors, Clock clock, Tokens tokens,
+            PulseEndpoint endpoint) {
+        this.settings = settings;
+        this.errors = errors;
+        this.clock = clock;
         this.tokens = tokens;
         this.endpoint = endpoint;
     }
@@ -40,11 +46,11 @@ public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
 
     @Override
     public boolean checkOrigin(String origin) {
-        var allowed = registry.settings().guard().origins();
+        var allowed = settings.guard().origins();
         if (origin == null || allowed.isEmpty() || allowed.contains(origin)) {
             return true;
         }
-        registry.errors().record(null, ErrorCode.ORIGIN, "handshake from origin " + origin + " refused");
+        errors.record(null, ErrorCode.ORIGIN, "handshake from origin " + origin + " refused");
         return false;
     }
 
@@ -60,13 +66,12 @@ public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
         if (remote != null) {
             properties.put(REMOTE, remote);
         }
-        PulseSettings settings = registry.settings();
         String inQuery = first(request.getParameterMap().get("token"));
         String token = inQuery != null ? inQuery : subprotocolToken(request);
         if (inQuery != null && !settings.guard().auth().tokenQueryParam()) {
             properties.put(AUTH_FAILURE, AuthFailure.QUERY_PARAM); // refused, not ignored: the sender must learn
         } else if (token != null) {
-            Verdict verdict = tokens.verify(token, registry.clock().millis());
+            Verdict verdict = tokens.verify(token, clock.millis());
             if (verdict.valid()) {
                 properties.put(USER, verdict.user());
             } else {
@@ -81,11 +86,11 @@ public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
     }
 
     /** {@code /ws} with this configurator and the {@code pulse.v1} subprotocol. */
-    public static ServerEndpointConfig endpointConfig(SessionRegistry registry, Tokens tokens,
-            PulseEndpoint endpoint) {
+    public static ServerEndpointConfig endpointConfig(PulseSettings settings, ErrorLog errors, Clock clock,
+            Tokens tokens, PulseEndpoint endpoint) {
         return ServerEndpointConfig.Builder.create(PulseEndpoint.class, "/ws")
                 .subprotocols(List.of(SUBPROTOCOL))
-                .configurator(new HandshakeConfigurator(registry, tokens, endpoint))
+                .configurator(new HandshakeConfigurator(settings, errors, clock, tokens, endpoint))
                 .build();
     }
 

@@ -1,8 +1,9 @@
 package dev.pulse.connection.boundary;
 
+import dev.pulse.config.PulseSettings;
 import dev.pulse.config.TrustedProxies;
 import dev.pulse.connection.control.AddressLimits;
-import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.UserNames;
 import jakarta.inject.Inject;
@@ -30,7 +31,10 @@ public class HandshakeFilter extends HttpFilter {
     private static final ThreadLocal<String> REMOTE = new ThreadLocal<>();
 
     @Inject
-    transient SessionRegistry registry;
+    transient PulseSettings settings;
+
+    @Inject
+    transient ErrorLog errors;
 
     @Inject
     transient AddressLimits addresses;
@@ -43,30 +47,30 @@ public class HandshakeFilter extends HttpFilter {
     protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
         String user = request.getParameter("user");
-        if (registry.settings().identityQueryParam() && user != null && !user.isEmpty()
+        if (settings.identityQueryParam() && user != null && !user.isEmpty()
                 && !UserNames.valid(user)) {
             response.setStatus(HttpServletResponse.SC_BAD_REQUEST);
             response.setContentType("application/json");
-            registry.errors().record(null, ErrorCode.BAD_REQUEST, "invalid user parameter");
+            errors.record(null, ErrorCode.BAD_REQUEST, "invalid user parameter");
             response.getWriter().write("{\"code\":\"bad_request\",\"message\":\"user must be 1-64 characters of "
                     + "[A-Za-z0-9._@-]\"}");
             return;
         }
         String origin = request.getHeader("Origin");
-        var allowed = registry.settings().guard().origins();
+        var allowed = settings.guard().origins();
         if (origin != null && !allowed.isEmpty() && !allowed.contains(origin)) {
             // here rather than only in checkOrigin: Undertow answers a failed checkOrigin with 404, not 403
-            registry.errors().record(null, ErrorCode.ORIGIN, "handshake from origin " + origin + " refused");
+            errors.record(null, ErrorCode.ORIGIN, "handshake from origin " + origin + " refused");
             response.setStatus(HttpServletResponse.SC_FORBIDDEN);
             response.setContentType("application/json");
             response.getWriter().write("{\"code\":\"origin\",\"message\":\"origin not allowed\"}");
             return;
         }
-        String remote = remote(request, registry.settings().guard().proxies());
+        String remote = remote(request, settings.guard().proxies());
         String address = AddressLimits.address(remote);
-        int limit = registry.settings().guard().perAddress();
+        int limit = settings.guard().perAddress();
         if (limit > 0 && addresses.from(address) >= limit) {
-            registry.errors().record(null, ErrorCode.TOO_MANY_CONNECTIONS,
+            errors.record(null, ErrorCode.TOO_MANY_CONNECTIONS,
                     "refused a connection from " + address + ": " + limit + " already open");
             response.setStatus(429);
             response.setContentType("application/json");

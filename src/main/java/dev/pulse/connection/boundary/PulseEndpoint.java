@@ -2,13 +2,15 @@ package dev.pulse.connection.boundary;
 
 import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.control.Admission;
+import dev.pulse.connection.control.Clock;
 import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.connection.control.InboundDispatcher;
 import dev.pulse.connection.control.Refusals;
-import dev.pulse.connection.control.Shutdown;
 import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.connection.control.Shutdown;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.identity.entity.AuthFailure;
+import dev.pulse.monitoring.control.Stats;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.Wire;
 import jakarta.websocket.CloseReason;
@@ -33,6 +35,9 @@ public final class PulseEndpoint extends Endpoint {
     private static final String CONNECTION = Connection.class.getName();
 
     private final SessionRegistry registry;
+    private final PulseSettings settings;
+    private final Clock clock;
+    private final Stats stats;
     private final Refusals refusals;
     private final Shutdown shutdown;
     private final Admission admission;
@@ -41,9 +46,13 @@ public final class PulseEndpoint extends Endpoint {
     private final Consumer<Connection> attach;
 
     /** @param attach subscribes a new session to its implicit topics, before its welcome */
-    public PulseEndpoint(SessionRegistry registry, Refusals refusals, Shutdown shutdown, Admission admission,
-            ErrorLog errors, InboundDispatcher dispatcher, Consumer<Connection> attach) {
+    public PulseEndpoint(SessionRegistry registry, PulseSettings settings, Clock clock, Stats stats, Refusals refusals,
+            Shutdown shutdown, Admission admission, ErrorLog errors, InboundDispatcher dispatcher,
+            Consumer<Connection> attach) {
         this.registry = registry;
+        this.settings = settings;
+        this.clock = clock;
+        this.stats = stats;
         this.refusals = refusals;
         this.shutdown = shutdown;
         this.admission = admission;
@@ -59,11 +68,10 @@ public final class PulseEndpoint extends Endpoint {
             refusals.refuse(new SessionPeer(session), Admission.TRY_AGAIN_LATER, busy);
             return;
         }
-        PulseSettings settings = registry.settings();
         String user = Identity.user(session);
         AuthFailure authFailure = Identity.authFailure(session, user, settings.guard().authRequired());
         if (authFailure != null) {
-            registry.stats().rejected(authFailure.wire());
+            stats.rejected(authFailure.wire());
             errors.record(null, ErrorCode.UNAUTHENTICATED, authFailure.reason());
             refusals.refuse(new SessionPeer(session), 4001, authFailure.reason());
             return;
@@ -95,8 +103,8 @@ public final class PulseEndpoint extends Endpoint {
                 connection, data));
         attach.accept(connection);
         registry.send(connection, Wire.welcome(connection.id(), connection.user(), settings.heartbeatInterval(),
-                settings.heartbeatTimeout(), registry.clock().millis()));
-        connection.liveness().seen(registry.clock().nanos()); // the handshake ends here, with its welcome queued
+                settings.heartbeatTimeout(), clock.millis()));
+        connection.liveness().seen(clock.nanos()); // the handshake ends here, with its welcome queued
         shutdown.opened(connection); // opened while the node stops: closed like the others
     }
 

@@ -1,7 +1,9 @@
 package dev.pulse.connection.control;
 
+import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.connection.entity.RateLimiter;
+import dev.pulse.monitoring.control.Stats;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.Wire;
 import jakarta.json.JsonException;
@@ -26,25 +28,32 @@ public final class InboundDispatcher {
     }
 
     private final SessionRegistry registry;
+    private final PulseSettings settings;
+    private final Clock clock;
+    private final Stats stats;
     private final ErrorLog errorLog;
     private final Map<String, MessageHandler> handlers;
 
-    public InboundDispatcher(SessionRegistry registry, ErrorLog errorLog, Map<String, MessageHandler> handlers) {
+    public InboundDispatcher(SessionRegistry registry, PulseSettings settings, Clock clock, Stats stats,
+            ErrorLog errorLog, Map<String, MessageHandler> handlers) {
         this.registry = registry;
+        this.settings = settings;
+        this.clock = clock;
+        this.stats = stats;
         this.errorLog = errorLog;
         this.handlers = Map.copyOf(handlers);
     }
 
     public void dispatch(Connection connection, String text) {
-        registry.stats().messagesIn.increment();
+        stats.messagesIn.increment();
         RateLimiter limiter = connection.rateLimiter();
         RateLimiter.Verdict verdict = limiter == null ? RateLimiter.Verdict.ACCEPT
-                : limiter.take(registry.clock().nanos());
+                : limiter.take(clock.nanos());
         if (verdict != RateLimiter.Verdict.ACCEPT) {
             refuse(connection, verdict, text);
             return;
         }
-        int max = registry.settings().maxMessageBytes();
+        int max = settings.maxMessageBytes();
         if (text.length() > max || (text.length() * 3L > max && utf8Length(text) > max)) {
             errorLog.record(connection, ErrorCode.TOO_LARGE, "message over " + max + " bytes");
             connection.peer().close(1009, "message too large");
@@ -75,7 +84,7 @@ public final class InboundDispatcher {
                 if (t != null && t.getValueType() != JsonValue.ValueType.NUMBER && t != JsonValue.NULL) {
                     throw new Rejection(ErrorCode.BAD_REQUEST, "\"t\" of a ping must be a number");
                 }
-                registry.send(connection, Wire.pong(t, registry.clock().millis()));
+                registry.send(connection, Wire.pong(t, clock.millis()));
             } else if (handler != null) {
                 handler.handle(connection, message);
             } else {
@@ -90,7 +99,7 @@ public final class InboundDispatcher {
     }
 
     private void refuse(Connection connection, RateLimiter.Verdict verdict, String text) {
-        int rate = registry.settings().guard().messagesPerSecond();
+        int rate = settings.guard().messagesPerSecond();
         errorLog.record(connection, ErrorCode.RATE_LIMITED, "over " + rate + " messages per second: dropped");
         switch (verdict) {
             case FLOOD -> {
@@ -107,7 +116,7 @@ public final class InboundDispatcher {
 
     /** The ref of a message that is not otherwise read: its string id or type, null if it has neither. */
     private String refOf(String text) {
-        if (text.length() > registry.settings().maxMessageBytes()) {
+        if (text.length() > settings.maxMessageBytes()) {
             return null;
         }
         try {

@@ -13,13 +13,14 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 
 /**
  * Every open session of this node, shared by the endpoint, the heartbeat timer and the REST resources; one
@@ -32,46 +33,22 @@ public final class SessionRegistry {
     private final Clock clock;
     private final Stats stats;
     private final Lag lag;
-    private final ErrorLog errorLog;
     private final Map<String, Connection> open = new ConcurrentHashMap<>();
     private final Lingering lingering = new Lingering();
     private final AddressLimits addresses;
     private final List<SessionListener> listeners = new CopyOnWriteArrayList<>();
     private final PulseSettings settings;
 
-    public SessionRegistry(PulseSettings settings, Clock clock, Stats stats, Lag lag, ErrorLog errorLog,
-            AddressLimits addresses) {
+    public SessionRegistry(PulseSettings settings, Clock clock, Stats stats, Lag lag, AddressLimits addresses) {
         this.lag = lag;
         this.addresses = addresses;
         this.settings = settings;
         this.clock = clock;
         this.stats = stats;
-        this.errorLog = errorLog;
     }
 
     public void listen(SessionListener listener) {
         listeners.add(listener);
-    }
-
-    public Clock clock() {
-        return clock;
-    }
-
-    public Stats stats() {
-        return stats;
-    }
-
-    public Lag lag() {
-        return lag;
-    }
-
-    /** Counts client errors and logs them without flooding; one per registry so the flood limit is global. */
-    public ErrorLog errors() {
-        return errorLog;
-    }
-
-    public PulseSettings settings() {
-        return settings;
     }
 
     /**
@@ -208,7 +185,7 @@ public final class SessionRegistry {
      * Takes a session out of the registry and closes it with {@code close}; false if it was gone. The listeners
      * hear of it from {@link #closedByServer}, so that a shutdown closes every session before any cleanup runs.
      */
-    public boolean remove(Connection connection, java.util.function.Consumer<Connection> close) {
+    public boolean remove(Connection connection, Consumer<Connection> close) {
         if (open.remove(connection.id()) == null) {
             return false;
         }

@@ -1,9 +1,10 @@
 package dev.pulse.heartbeat.boundary;
 
+import dev.pulse.connection.control.Clock;
 import dev.pulse.connection.control.Refusals;
-import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.control.Shutdown;
 import dev.pulse.heartbeat.control.Heartbeat;
+import dev.pulse.monitoring.control.Stats;
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Resource;
 import jakarta.ejb.ConcurrencyManagement;
@@ -38,7 +39,10 @@ public class HeartbeatTimer {
     Heartbeat heartbeat;
 
     @Inject
-    SessionRegistry registry;
+    Stats stats;
+
+    @Inject
+    Clock clock;
 
     @Inject
     Refusals refusals;
@@ -54,10 +58,10 @@ public class HeartbeatTimer {
     @Schedule(second = "*", minute = "*", hour = "*", persistent = false)
     void tick() {
         if (!ticking.compareAndSet(false, true)) {
-            registry.stats().ticksSkipped.increment();
+            stats.ticksSkipped.increment();
             return;
         }
-        long firedAt = registry.clock().nanos(); // the wait for a managed thread counts as the node's lag
+        long firedAt = clock.nanos(); // the wait for a managed thread counts as the node's lag
         try {
             executor.execute(() -> runTick(firedAt));
         } catch (RejectedExecutionException e) {

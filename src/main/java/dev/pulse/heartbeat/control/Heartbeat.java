@@ -1,11 +1,13 @@
 package dev.pulse.heartbeat.control;
 
 import dev.pulse.config.PulseSettings;
+import dev.pulse.connection.control.Clock;
 import dev.pulse.connection.control.Refusals;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.connection.entity.EvictionReason;
 import dev.pulse.monitoring.control.Lag;
+import dev.pulse.monitoring.control.Stats;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongUnaryOperator;
@@ -20,29 +22,37 @@ import java.util.function.LongUnaryOperator;
 public final class Heartbeat {
 
     private final SessionRegistry registry;
+    private final PulseSettings settings;
+    private final Clock clock;
+    private final Stats stats;
+    private final Lag lag;
     private final Refusals refusals;
     private final Pacer pacer;
     private long lastStart;
 
-    public Heartbeat(SessionRegistry registry, Refusals refusals, Pacer pacer) {
+    public Heartbeat(SessionRegistry registry, PulseSettings settings, Clock clock, Stats stats, Lag lag,
+            Refusals refusals, Pacer pacer) {
         this.registry = registry;
+        this.settings = settings;
+        this.clock = clock;
+        this.stats = stats;
+        this.lag = lag;
         this.refusals = refusals;
         this.pacer = pacer;
     }
 
     /** A tick whose timer fired just now. */
     public void tick() {
-        tick(registry.clock().nanos());
+        tick(clock.nanos());
     }
 
     /** @param firedAt when the timer fired, before the tick was handed to a thread */
     public void tick(long firedAt) {
-        long now = registry.clock().nanos(); // decisions and schedules use the tick's start, for every session
-        PulseSettings s = registry.settings();
+        long now = clock.nanos(); // decisions and schedules use the tick's start, for every session
+        PulseSettings s = settings;
         long interval = s.heartbeatInterval() * 1_000_000;
         long timeout = s.heartbeatTimeout() * 1_000_000;
         long tick = PulseSettings.TICK_MILLIS * 1_000_000;
-        Lag lag = registry.lag();
         lag.late(Lag.Source.TICK, now, now - firedAt);
         if (lastStart != 0) {
             lag.late(Lag.Source.TICK, now, now - lastStart - tick);
@@ -55,7 +65,7 @@ public final class Heartbeat {
             try {
                 switch (connection.liveness().decide(now, interval, timeout, tick, lagSince)) {
                     case EVICT -> registry.drop(connection, EvictionReason.HEARTBEAT, null);
-                    case POSTPONE -> registry.stats().postponed.increment();
+                    case POSTPONE -> stats.postponed.increment();
                     case PING -> due.add(connection);
                     case NOTHING -> {
                     }
@@ -71,12 +81,12 @@ public final class Heartbeat {
             Connection connection = due.get(i);
             try {
                 connection.liveness().pinged(now, interval);
-                connection.ping(registry.clock().nanos()); // the real send time, for the round trip
-                registry.stats().pingsSent.increment();
+                connection.ping(clock.nanos()); // the real send time, for the round trip
+                stats.pingsSent.increment();
             } catch (Exception e) {
                 registry.drop(connection, EvictionReason.ERROR, e);
             }
         }
-        registry.stats().ticked(registry.clock().millis(), (registry.clock().nanos() - now) / 1_000_000);
+        stats.ticked(clock.millis(), (clock.nanos() - now) / 1_000_000);
     }
 }

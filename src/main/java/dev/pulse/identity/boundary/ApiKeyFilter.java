@@ -1,6 +1,6 @@
 package dev.pulse.identity.boundary;
 
-import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.identity.control.ApiKeys;
 import dev.pulse.identity.control.ApiRules;
 import dev.pulse.identity.entity.Role;
@@ -26,7 +26,7 @@ import java.util.Locale;
 public class ApiKeyFilter implements ContainerRequestFilter {
 
     @Inject
-    SessionRegistry registry;
+    ErrorLog errors;
 
     @Inject
     ApiKeys keys;
@@ -58,7 +58,7 @@ public class ApiKeyFilter implements ContainerRequestFilter {
     }
 
     private void abort(ContainerRequestContext request, int status, ErrorCode code, String message) {
-        registry.errors().record(null, code, message + " (" + request.getMethod() + " "
+        errors.record(null, code, message + " (" + request.getMethod() + " "
                 + request.getUriInfo().getPath() + ")");
         request.abortWith(Response.fromResponse(HttpBodies.error(status, code, message))
                 .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer").build());

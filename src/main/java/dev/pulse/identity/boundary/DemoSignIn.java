@@ -1,6 +1,7 @@
 package dev.pulse.identity.boundary;
 
-import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.config.PulseSettings;
+import dev.pulse.connection.control.Clock;
 import dev.pulse.identity.control.Tokens;
 import dev.pulse.protocol.UserNames;
 import dev.pulse.protocol.Wire;
@@ -31,7 +32,10 @@ public class DemoSignIn extends HttpServlet {
     private static final int MAX_BODY = 1024; // {"user":"<64 characters>"} and then some
 
     @Inject
-    transient SessionRegistry registry;
+    transient PulseSettings settings;
+
+    @Inject
+    transient Clock clock;
 
     @Inject
     transient Tokens tokens;
@@ -71,8 +75,8 @@ public class DemoSignIn extends HttpServlet {
                     .add("message", "a JSON object with \"user\": " + UserNames.RULE).build().toString());
             return;
         }
-        long now = registry.clock().millis();
-        long expiresAt = now + registry.settings().guard().auth().tokenTtl();
+        long now = clock.millis();
+        long expiresAt = now + settings.guard().auth().tokenTtl();
         String token = tokens.mint(user, expiresAt, now);
         answer(response, 200, Wire.object().add("token", token).add("user", user)
                 .add("expiresAt", expiresAt / 1000 * 1000).add("demo", true).build().toString());

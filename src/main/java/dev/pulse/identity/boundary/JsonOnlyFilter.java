@@ -1,6 +1,6 @@
 package dev.pulse.identity.boundary;
 
-import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.identity.control.ApiRules;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.HttpBodies;
@@ -22,14 +22,14 @@ import jakarta.ws.rs.ext.Provider;
 public class JsonOnlyFilter implements ContainerRequestFilter {
 
     @Inject
-    SessionRegistry registry;
+    ErrorLog errors;
 
     @Override
     public void filter(ContainerRequestContext request) {
         String type = request.getHeaderString(HttpHeaders.CONTENT_TYPE);
         if ("POST".equals(request.getMethod()) && !ApiRules.json(type)) {
             String message = "POST needs Content-Type: application/json (got " + type + ")";
-            registry.errors().record(null, ErrorCode.UNSUPPORTED_MEDIA_TYPE, message + " ("
+            errors.record(null, ErrorCode.UNSUPPORTED_MEDIA_TYPE, message + " ("
                     + request.getUriInfo().getPath() + ")");
             request.abortWith(HttpBodies.error(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, message));
         }

@@ -1,13 +1,15 @@
 package dev.pulse.identity.boundary;
 
-import dev.pulse.connection.control.SessionRegistry;
-import jakarta.inject.Inject;
+import dev.pulse.config.PulseSettings;
+import dev.pulse.connection.control.Clock;
+import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.identity.control.ApiKeys;
 import dev.pulse.identity.control.Tokens;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.HttpBodies;
 import dev.pulse.protocol.UserNames;
 import dev.pulse.protocol.Wire;
+import jakarta.inject.Inject;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
@@ -30,7 +32,13 @@ public class TokensResource {
     private static final long MAX_TTL = 7L * 24 * 3600 * 1000;
 
     @Inject
-    SessionRegistry registry;
+    PulseSettings settings;
+
+    @Inject
+    Clock clock;
+
+    @Inject
+    ErrorLog errors;
 
     @Inject
     Tokens tokens;
@@ -42,32 +50,32 @@ public class TokensResource {
     @Consumes(MediaType.WILDCARD)
     public Response mint(InputStream body) {
         if (!keys.hasAdmin()) {
-            return error(registry, 403, ErrorCode.FORBIDDEN, "configure an admin key (pulse.api.admin-keys) to mint "
+            return error(403, ErrorCode.FORBIDDEN, "configure an admin key (pulse.api.admin-keys) to mint "
                     + "tokens");
         }
         if (!tokens.canMint()) {
-            return error(registry, 403, ErrorCode.FORBIDDEN, "minted tokens are HS256, which pulse.auth.algorithms "
+            return error(403, ErrorCode.FORBIDDEN, "minted tokens are HS256, which pulse.auth.algorithms "
                     + "does not allow");
         }
-        return HttpBodies.withJson(body, registry.settings().maxMessageBytes(),
-                (code, message) -> error(registry, HttpBodies.status(code), code, message),
-                json -> mint(registry, json instanceof JsonObject o ? o : null));
+        return HttpBodies.withJson(body, settings.maxMessageBytes(),
+                (code, message) -> error(HttpBodies.status(code), code, message),
+                json -> mint(json instanceof JsonObject o ? o : null));
     }
 
-    private Response mint(SessionRegistry registry, JsonObject request) {
-        var guard = registry.settings().guard();
+    private Response mint(JsonObject request) {
+        var guard = settings.guard();
         if (request == null || !(request.get("user") instanceof JsonString user)
                 || !UserNames.valid(user.getString())) {
-            return error(registry, 400, ErrorCode.BAD_REQUEST, "\"user\" must be " + UserNames.RULE);
+            return error(400, ErrorCode.BAD_REQUEST, "\"user\" must be " + UserNames.RULE);
         }
         long ttl = guard.auth().tokenTtl();
         if (request.containsKey("ttl")) {
             if (!(request.get("ttl") instanceof JsonNumber n) || n.longValue() <= 0 || n.longValue() > MAX_TTL) {
-                return error(registry, 400, ErrorCode.BAD_REQUEST, "\"ttl\" must be 1.." + MAX_TTL + " ms");
+                return error(400, ErrorCode.BAD_REQUEST, "\"ttl\" must be 1.." + MAX_TTL + " ms");
             }
             ttl = n.longValue();
         }
-        long now = registry.clock().millis();
+        long now = clock.millis();
         long expiresAt = now + ttl;
         String token = tokens.mint(user.getString(), expiresAt, now);
         // exp has a resolution of seconds
@@ -75,8 +83,8 @@ public class TokensResource {
                 .add("expiresAt", expiresAt / 1000 * 1000).build()).build();
     }
 
-    private static Response error(SessionRegistry registry, int status, ErrorCode code, String message) {
-        registry.errors().record(null, code, message);
+    private Response error(int status, ErrorCode code, String message) {
+        errors.record(null, code, message);
         return HttpBodies.error(status, code, message);
     }
 }

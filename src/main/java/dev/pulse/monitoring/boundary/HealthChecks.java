@@ -1,9 +1,11 @@
 package dev.pulse.monitoring.boundary;
 
+import dev.pulse.connection.control.Clock;
 import dev.pulse.connection.control.SessionRegistry;
-import jakarta.inject.Inject;
+import dev.pulse.monitoring.control.Lag;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Inject;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Liveness;
@@ -19,6 +21,12 @@ public class HealthChecks {
     @Inject
     SessionRegistry registry;
 
+    @Inject
+    Lag lag;
+
+    @Inject
+    Clock clock;
+
     @Produces
     @Liveness
     HealthCheck heartbeatTicking() {
@@ -31,6 +39,6 @@ public class HealthChecks {
     HealthCheck acceptingConnections() {
         return () -> HealthCheckResponse.named("pulse-ready").status(status.ready())
                 .withData("connections", registry.size()).withData("shedding", status.shedding())
-                .withData("lagMs", registry.lag().recent(registry.clock().nanos()) / 1_000_000).build();
+                .withData("lagMs", lag.recent(clock.nanos()) / 1_000_000).build();
     }
 }

@@ -1,8 +1,9 @@
 package dev.pulse.monitoring.boundary;
 
 import dev.pulse.connection.control.Admission;
-import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.connection.control.Clock;
 import dev.pulse.connection.control.Shutdown;
+import dev.pulse.monitoring.control.Stats;
 import java.util.function.BooleanSupplier;
 
 /** Liveness and readiness as Pulse sees them, for MicroProfile Health and for servers without it on the app port. */
@@ -11,28 +12,30 @@ public final class HealthStatus {
     /** A heartbeat that has not ticked for this long means the timer thread is stuck or dead. */
     static final long STALE_TICK_MILLIS = 10_000;
 
-    private final SessionRegistry registry;
+    private final Stats stats;
+    private final Clock clock;
     private final Shutdown shutdown;
     private final BooleanSupplier storeAvailable;
     private final Admission admission;
 
-    public HealthStatus(SessionRegistry registry, Shutdown shutdown, BooleanSupplier storeAvailable,
+    public HealthStatus(Stats stats, Clock clock, Shutdown shutdown, BooleanSupplier storeAvailable,
             Admission admission) {
         this.admission = admission;
-        this.registry = registry;
+        this.stats = stats;
+        this.clock = clock;
         this.shutdown = shutdown;
         this.storeAvailable = storeAvailable;
     }
 
     /** Live while the heartbeat timer keeps ticking (a stuck timer means no session is checked any more). */
     public boolean live() {
-        long last = registry.stats().lastTickAt();
-        return last == 0 || registry.clock().millis() - last < STALE_TICK_MILLIS;
+        long last = stats.lastTickAt();
+        return last == 0 || clock.millis() - last < STALE_TICK_MILLIS;
     }
 
     /** Ready once the heartbeat has ticked, while the store answers and the node is not shedding load, until shutdown. */
     public boolean ready() {
-        return registry.stats().lastTickAt() != 0 && !shutdown.active() && live() && storeAvailable.getAsBoolean()
+        return stats.lastTickAt() != 0 && !shutdown.active() && live() && storeAvailable.getAsBoolean()
                 && !admission.shedding();
     }
 
@@ -51,6 +54,6 @@ public final class HealthStatus {
     }
 
     public long lastTickAt() {
-        return registry.stats().lastTickAt();
+        return stats.lastTickAt();
     }
 }

@@ -1,7 +1,10 @@
 package dev.pulse.monitoring.boundary;
 
+import dev.pulse.config.PulseSettings;
+import dev.pulse.connection.control.Clock;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.EvictionReason;
+import dev.pulse.monitoring.control.Lag;
 import dev.pulse.monitoring.control.Stats;
 import dev.pulse.monitoring.control.StoreStats;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -26,13 +29,24 @@ public class PulseMetrics {
     SessionRegistry registry;
 
     @Inject
+    PulseSettings settings;
+
+    @Inject
+    Stats stats;
+
+    @Inject
+    Lag lag;
+
+    @Inject
+    Clock clock;
+
+    @Inject
     StoreStats store;
 
     @Inject
     HealthStatus health;
 
     void register(@Observes @Initialized(ApplicationScoped.class) Object started) {
-        Stats stats = registry.stats();
         metrics.gauge("pulse_connections", registry, SessionRegistry::size);
         metrics.gauge("pulse_connections_lingering", registry, SessionRegistry::lingering);
         counter("pulse_pings_sent_total", stats.pingsSent);
@@ -43,9 +57,9 @@ public class PulseMetrics {
         counter("pulse_heartbeat_ticks_skipped_total", stats.ticksSkipped);
         counter("pulse_heartbeat_ticks_total", stats.ticks);
         metrics.gauge("pulse_heartbeat_last_tick_ms", stats, Stats::lastTickMillis);
-        metrics.gauge("pulse_lag_ms", registry, r -> r.lag().recent(r.clock().nanos()) / 1e6);
-        metrics.gauge("pulse_lag_max_ms", registry, r -> r.lag().max() / 1e6);
-        counter("pulse_gc_pause_ms_total", registry.lag().gcMillis);
+        metrics.gauge("pulse_lag_ms", lag, l -> l.recent(clock.nanos()) / 1e6);
+        metrics.gauge("pulse_lag_max_ms", lag, l -> l.max() / 1e6);
+        counter("pulse_gc_pause_ms_total", lag.gcMillis);
         counter("pulse_evictions_postponed_total", stats.postponed);
         counter("pulse_evictions_spared_total", stats.spared);
         counter("pulse_handshakes_refused_total", stats.refused);
@@ -59,11 +73,11 @@ public class PulseMetrics {
         counter("pulse_store_caught_up_messages_total", store.caughtUp);
         counter("pulse_store_probe_failures_total", store.probeFailures);
         metrics.gauge("pulse_store_lag_p99_ms", store, s -> {
-            Double p99 = s.lag.percentiles(registry.clock().millis(), registry.settings().rttWindow()).p99();
+            Double p99 = s.lag.percentiles(clock.millis(), settings.rttWindow()).p99();
             return p99 == null ? 0.0 : p99;
         });
-        metrics.gauge("pulse_rtt_p99_ms", registry, r -> {
-            Double p99 = r.stats().rtt.percentiles(r.clock().millis(), r.settings().rttWindow()).p99();
+        metrics.gauge("pulse_rtt_p99_ms", stats, s -> {
+            Double p99 = s.rtt.percentiles(clock.millis(), settings.rttWindow()).p99();
             return p99 == null ? 0.0 : p99;
         });
     }

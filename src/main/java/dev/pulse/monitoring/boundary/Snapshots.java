@@ -1,5 +1,7 @@
 package dev.pulse.monitoring.boundary;
 
+import dev.pulse.config.PulseSettings;
+import dev.pulse.connection.control.Clock;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.connection.entity.EvictionReason;
@@ -21,12 +23,21 @@ import java.util.stream.Collectors;
 public final class Snapshots {
 
     private final SessionRegistry registry;
+    private final PulseSettings settings;
+    private final Stats stats;
+    private final Lag lag;
+    private final Clock clock;
     private final StoreStats store;
     private final String node;
     private final HealthStatus health;
 
-    public Snapshots(SessionRegistry registry, StoreStats store, String node, HealthStatus health) {
+    public Snapshots(SessionRegistry registry, PulseSettings settings, Stats stats, Lag lag, Clock clock,
+            StoreStats store, String node, HealthStatus health) {
         this.registry = registry;
+        this.settings = settings;
+        this.stats = stats;
+        this.lag = lag;
+        this.clock = clock;
         this.store = store;
         this.node = node;
         this.health = health;
@@ -56,8 +67,7 @@ public final class Snapshots {
 
     /** How far behind the node is (last seconds, by source, worst since start) and what the heartbeat did about it. */
     private JsonObjectBuilder lag() {
-        Lag lag = registry.lag();
-        long now = registry.clock().nanos();
+        long now = clock.nanos();
         JsonObjectBuilder bySource = Wire.object();
         lag.recentBySource(now).forEach((source, ms) -> bySource.add(source.key(), ms));
         return Wire.object()
@@ -65,14 +75,13 @@ public final class Snapshots {
                 .add("maxMs", lag.max() / 1e6)
                 .add("sources", bySource)
                 .add("gcPauseMs", lag.gcMillis.sum())
-                .add("allowanceMs", registry.settings().lagAllowance())
-                .add("postponed", registry.stats().postponed.sum())
-                .add("spared", registry.stats().spared.sum());
+                .add("allowanceMs", settings.lagAllowance())
+                .add("postponed", stats.postponed.sum())
+                .add("spared", stats.spared.sum());
     }
 
     public JsonObject stats() {
-        Stats stats = registry.stats();
-        RttWindow.Percentiles rtt = stats.rtt.percentiles(registry.clock().millis(), registry.settings().rttWindow());
+        RttWindow.Percentiles rtt = stats.rtt.percentiles(clock.millis(), settings.rttWindow());
         JsonObjectBuilder evictions = Wire.object();
         Map<String, Long> evicted = stats.evictions();
         for (EvictionReason reason : EvictionReason.values()) {
@@ -82,7 +91,7 @@ public final class Snapshots {
         stats.errors().forEach(errors::add);
         JsonObjectBuilder rejected = Wire.object();
         stats.rejections().forEach(rejected::add);
-        RttWindow.Percentiles lag = store.lag.percentiles(registry.clock().millis(), registry.settings().rttWindow());
+        RttWindow.Percentiles storeLag = store.lag.percentiles(clock.millis(), settings.rttWindow());
         return Wire.object()
                 .add("node", node)
                 .add("connections", registry.size())
@@ -97,15 +106,15 @@ public final class Snapshots {
                         .add("p99", Wire.nullable(rtt.p99()))
                         .add("max", Wire.nullable(rtt.max()))
                         .add("samples", rtt.samples())
-                        .add("windowMs", registry.settings().rttWindow()))
+                        .add("windowMs", settings.rttWindow()))
                 .add("messagesIn", stats.messagesIn.sum())
                 .add("messagesOut", stats.messagesOut.sum())
                 .add("gapsSent", stats.gapsSent.sum())
                 .add("errors", errors)
                 .add("auth", Wire.object().add("rejected", rejected))
                 .add("heartbeat", Wire.object()
-                        .add("interval", registry.settings().heartbeatInterval())
-                        .add("timeout", registry.settings().heartbeatTimeout())
+                        .add("interval", settings.heartbeatInterval())
+                        .add("timeout", settings.heartbeatTimeout())
                         .add("ticks", stats.ticks.sum())
                         .add("ticksSkipped", stats.ticksSkipped.sum())
                         .add("lastTickAt", stats.lastTickAt())
@@ -113,7 +122,7 @@ public final class Snapshots {
                         .add("maxTickMillis", stats.maxTickMillis()))
                 .add("lag", lag())
                 .add("admission", Wire.object()
-                        .add("maxLagMs", registry.settings().overload().maxLag())
+                        .add("maxLagMs", settings.overload().maxLag())
                         .add("shedding", health.shedding())
                         .add("refused", stats.refused.sum()))
                 .add("store", Wire.object()
@@ -124,11 +133,11 @@ public final class Snapshots {
                         .add("probeFailures", store.probeFailures.sum())
                         .add("resubscribed", store.resubscribed.sum())
                         .add("lagMs", Wire.object()
-                                .add("p50", Wire.nullable(lag.p50()))
-                                .add("p99", Wire.nullable(lag.p99()))
-                                .add("max", Wire.nullable(lag.max()))
-                                .add("samples", lag.samples())))
-                .add("time", registry.clock().millis())
+                                .add("p50", Wire.nullable(storeLag.p50()))
+                                .add("p99", Wire.nullable(storeLag.p99()))
+                                .add("max", Wire.nullable(storeLag.max()))
+                                .add("samples", storeLag.samples())))
+                .add("time", clock.millis())
                 .build();
     }
 }

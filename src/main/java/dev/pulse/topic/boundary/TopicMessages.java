@@ -1,5 +1,6 @@
 package dev.pulse.topic.boundary;
 
+import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.control.InboundDispatcher.MessageHandler;
 import dev.pulse.connection.control.Rejection;
 import dev.pulse.connection.control.SessionRegistry;
@@ -19,10 +20,12 @@ import java.util.Map;
 public final class TopicMessages {
 
     private final SessionRegistry registry;
+    private final PulseSettings settings;
     private final Topics topics;
 
-    public TopicMessages(SessionRegistry registry, Topics topics) {
+    public TopicMessages(SessionRegistry registry, PulseSettings settings, Topics topics) {
         this.registry = registry;
+        this.settings = settings;
         this.topics = topics;
     }
 
@@ -57,7 +60,7 @@ public final class TopicMessages {
             }
             presence = presenceValue == JsonValue.TRUE;
         }
-        int limit = registry.settings().guard().topicsPerSession();
+        int limit = settings.guard().topicsPerSession();
         if (!connection.topics().contains(topic) && chosenTopics(connection) >= limit) {
             throw new Rejection(ErrorCode.FORBIDDEN, "a session may subscribe to at most " + limit + " topics");
         }
@@ -93,7 +96,7 @@ public final class TopicMessages {
         if (TopicNames.serverOnly(topic)) {
             throw new Rejection(ErrorCode.FORBIDDEN, topic + " takes messages from the HTTP API only");
         }
-        if (!registry.settings().publishClients()) {
+        if (!settings.publishClients()) {
             throw new Rejection(ErrorCode.FORBIDDEN, "clients may not publish here (pulse.publish.clients=false)");
         }
         Sequenced published;

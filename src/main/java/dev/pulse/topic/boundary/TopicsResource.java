@@ -1,6 +1,8 @@
 package dev.pulse.topic.boundary;
 
-import dev.pulse.connection.control.SessionRegistry;
+import dev.pulse.config.PulseSettings;
+import dev.pulse.connection.control.ErrorLog;
+import dev.pulse.identity.control.ApiRules;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.HttpBodies;
 import dev.pulse.protocol.StoreUnavailableException;
@@ -8,11 +10,9 @@ import dev.pulse.protocol.Wire;
 import dev.pulse.topic.control.TopicNames;
 import dev.pulse.topic.control.Topics;
 import dev.pulse.topic.entity.Sequenced;
-import dev.pulse.identity.control.ApiRules;
 import jakarta.inject.Inject;
-import jakarta.servlet.http.HttpServletRequest;
-import java.security.Principal;
 import jakarta.json.JsonObject;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -23,6 +23,7 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.io.InputStream;
+import java.security.Principal;
 
 /** Publishing over HTTP (topics, broadcast, one user) and a topic's presence. */
 @Path("")
@@ -30,7 +31,10 @@ import java.io.InputStream;
 public class TopicsResource {
 
     @Inject
-    SessionRegistry registry;
+    PulseSettings settings;
+
+    @Inject
+    ErrorLog errors;
 
     @Inject
     Topics topics;
@@ -86,7 +90,7 @@ public class TopicsResource {
     }
 
     private Response publishBody(String topic, InputStream body) {
-        return HttpBodies.withJson(body, registry.settings().maxMessageBytes(),
+        return HttpBodies.withJson(body, settings.maxMessageBytes(),
                 (code, message) -> error(HttpBodies.status(code), code, message), data -> {
                     try {
                         Sequenced message = topics.publish(topic, data.toString());
@@ -99,7 +103,7 @@ public class TopicsResource {
     }
 
     private Response error(int status, ErrorCode code, String message) {
-        registry.errors().record(null, code, message);
+        errors.record(null, code, message);
         return HttpBodies.error(status, code, message);
     }
 }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pulse.config.Overload;
 import dev.pulse.config.PulseSettings;
-import dev.pulse.monitoring.boundary.Snapshots;
 import dev.pulse.monitoring.control.Lag;
 import dev.pulse.testing.InProcessPulse;
 import dev.pulse.testing.TestClient;
@@ -56,7 +55,7 @@ class AdmissionEndpointTest {
             open.send("{\"type\":\"ping\",\"t\":1}");
             assertEquals("pong", open.next().getString("type"), "the open session is served as before");
 
-            JsonObject stats = new Snapshots(PULSE.registry(), PULSE.graph().storeStats(), "n", PULSE.graph().health())
+            JsonObject stats = PULSE.graph().snapshots()
                     .stats();
             JsonObject admission = stats.getJsonObject("admission");
             assertEquals(3, admission.getJsonNumber("refused").longValue(), stats.toString());

@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -130,8 +131,7 @@ class PulseEndpointTest {
             assertNotNull(connection.rttMillis(), "a Pong came back within 5 s");
             assertTrue(PULSE.stats().pingsSent.sum() >= 1);
             assertTrue(PULSE.stats().pongsReceived.sum() >= 1);
-            Snapshots snapshots = new Snapshots(PULSE.registry(), PULSE.graph().storeStats(), "node-test",
-                    PULSE.graph().health());
+            Snapshots snapshots = PULSE.graph().snapshots();
             JsonObject listed = snapshots.connections().getJsonObject(0);
             assertEquals(id, listed.getString("session"));
             assertTrue(listed.getJsonNumber("rttMs").doubleValue() >= 0);

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -77,7 +78,7 @@ class InboundFuzzTest {
         assertTrue(bystanderPeer.json().stream().allMatch(m -> m.getString("type").equals("message")
                 && m.getString("topic").equals("broadcast")) || bystanderPeer.texts.isEmpty(),
                 "the bystander got nothing but what was meant for everybody");
-        assertEquals(frames, registry.stats().messagesIn.sum());
+        assertEquals(frames, node.stats.messagesIn.sum());
     }
 
     private static String randomText(Random random) {

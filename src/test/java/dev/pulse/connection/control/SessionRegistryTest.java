@@ -1,11 +1,11 @@
 package dev.pulse.connection.control;
 
 
-import dev.pulse.monitoring.control.Lag;
 import dev.pulse.config.Guard;
 import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.entity.Connection;
 import dev.pulse.connection.entity.EvictionReason;
+import dev.pulse.monitoring.control.Lag;
 import dev.pulse.monitoring.control.Stats;
 import dev.pulse.testing.FakeClock;
 import dev.pulse.testing.FakePeer;
@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -22,6 +23,7 @@ class SessionRegistryTest {
 
     private FakeClock clock;
     private SessionRegistry registry;
+    private Stats stats;
     private AddressLimits addresses;
     private Refusals refusals;
     private Shutdown shutdown;
@@ -34,9 +36,9 @@ class SessionRegistryTest {
 
     /** A fresh registry with these settings (settings are fixed for a registry's life). */
     private void use(PulseSettings settings) {
-        Stats stats = new Stats();
+        stats = new Stats();
         addresses = new AddressLimits();
-        registry = new SessionRegistry(settings, clock, stats, new Lag(), new ErrorLog(stats), addresses);
+        registry = new SessionRegistry(settings, clock, stats, new Lag(), addresses);
         refusals = new Refusals(clock);
         shutdown = new Shutdown(registry, settings);
     }
@@ -55,7 +57,7 @@ class SessionRegistryTest {
         registry.closed(a);
         assertTrue(registry.find(a.id()).isEmpty());
         assertTrue(registry.find(b.id()).isPresent());
-        assertEquals(2, registry.stats().opened.sum());
+        assertEquals(2, stats.opened.sum());
     }
 
     @Test
@@ -114,7 +116,7 @@ class SessionRegistryTest {
         registry.pong(c, peer.lastPing());
         assertEquals(7.0, c.rttMillis());
         assertEquals(clock.millis(), c.lastSeenAt());
-        assertEquals(7.0, registry.stats().rtt.percentiles(clock.millis(), 60_000).max());
+        assertEquals(7.0, stats.rtt.percentiles(clock.millis(), 60_000).max());
     }
 
     @Test
@@ -134,7 +136,7 @@ class SessionRegistryTest {
         registry.drop(c, EvictionReason.HEARTBEAT, null);
         assertEquals(4000, peer.closeCode);
         assertEquals("heartbeat timeout", peer.closeReason);
-        assertEquals(1L, registry.stats().evictions().get("heartbeat"));
+        assertEquals(1L, stats.evictions().get("heartbeat"));
         assertEquals(0, registry.size());
     }
 
@@ -177,7 +179,7 @@ class SessionRegistryTest {
             registry.send(c, "x".repeat(1000));
         }
         assertEquals(2, peer.pings.size());
-        assertEquals(2, registry.stats().probesSent.sum());
+        assertEquals(2, stats.probesSent.sum());
     }
 
     @Test
@@ -208,7 +210,7 @@ class SessionRegistryTest {
         assertEquals(10, accepted);
         assertEquals(1008, peer.closeCode);
         assertEquals("send queue full", peer.closeReason);
-        assertEquals(1L, registry.stats().evictions().get("queue"));
+        assertEquals(1L, stats.evictions().get("queue"));
     }
 
     @Test
@@ -222,7 +224,7 @@ class SessionRegistryTest {
         assertTrue(registry.send(c, "4"), "one in flight plus three queued");
         assertFalse(registry.send(c, "5"));
         assertEquals(1008, slow.closeCode);
-        assertEquals(1L, registry.stats().evictions().get("queue"));
+        assertEquals(1L, stats.evictions().get("queue"));
         assertEquals(List.of("1"), slow.texts, "only one send is handed to the container at a time");
     }
 

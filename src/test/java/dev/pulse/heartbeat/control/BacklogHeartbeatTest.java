@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pulse.config.Overload;
 import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.control.AddressLimits;
-import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.connection.control.Refusals;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.Connection;
@@ -53,9 +52,9 @@ class BacklogHeartbeatTest {
         PulseSettings settings = PulseSettings.builder().heartbeat(1000, 2000)
                 .overload(Overload.defaults().withAllowance(allowanceMillis)).build().validate();
         Stats stats = new Stats();
-        SessionRegistry registry = new SessionRegistry(settings, clock, stats, new Lag(), new ErrorLog(stats),
-                new AddressLimits());
-        Heartbeat heartbeat = new Heartbeat(registry, new Refusals(clock), Pacer.NONE);
+        Lag lag = new Lag();
+        SessionRegistry registry = new SessionRegistry(settings, clock, stats, lag, new AddressLimits());
+        Heartbeat heartbeat = new Heartbeat(registry, settings, clock, stats, lag, new Refusals(clock), Pacer.NONE);
         Map<Connection, FakePeer> healthy = new HashMap<>();
         Map<Connection, FakePeer> silent = new HashMap<>();
         for (int i = 0; i < HEALTHY + SILENT; i++) {
@@ -78,14 +77,14 @@ class BacklogHeartbeatTest {
             long now = clock.nowMillis();
             if (t % 1000 == 0) {
                 heartbeat.tick();
-                lagAtTick.put(now, registry.lag().recent(clock.nanos()) / 1_000_000);
+                lagAtTick.put(now, lag.recent(clock.nanos()) / 1_000_000);
                 for (var e : silent.entrySet()) {
                     if (!e.getValue().open && judged.add(e.getKey())) {
                         long last = lastFrame.getOrDefault(e.getKey(), start);
-                        long lag = lagAtTick.subMap(last, true, now, true).values().stream()
+                        long reported = lagAtTick.subMap(last, true, now, true).values().stream()
                                 .mapToLong(Long::longValue).max().orElse(0); // as the node reported it meanwhile
                         long after = now - last;
-                        if (after < 2000 || after > 1000 + 2000 + 1000 + Math.min(allowanceMillis, lag)) {
+                        if (after < 2000 || after > 1000 + 2000 + 1000 + Math.min(allowanceMillis, reported)) {
                             overBound.add(after);
                         }
                     }
@@ -119,7 +118,7 @@ class BacklogHeartbeatTest {
             if (!slow) {
                 budget = 0;
             }
-            maxLag = Math.max(maxLag, registry.lag().recent(clock.nanos()) / 1_000_000);
+            maxLag = Math.max(maxLag, lag.recent(clock.nanos()) / 1_000_000);
         }
         int healthyEvicted = (int) healthy.values().stream().filter(p -> !p.open).count();
         int silentEvicted = (int) silent.values().stream().filter(p -> !p.open && p.closeCode == 4000).count();
@@ -152,9 +151,9 @@ class BacklogHeartbeatTest {
         FakeClock clock = new FakeClock();
         Stats stats = new Stats();
         Lag lag = new Lag();
-        SessionRegistry registry = new SessionRegistry(PulseSettings.builder().heartbeat(1000, 2000).build(), clock,
-                stats, lag, new ErrorLog(stats), new AddressLimits());
-        Heartbeat heartbeat = new Heartbeat(registry, new Refusals(clock), Pacer.NONE);
+        PulseSettings settings = PulseSettings.builder().heartbeat(1000, 2000).build();
+        SessionRegistry registry = new SessionRegistry(settings, clock, stats, lag, new AddressLimits());
+        Heartbeat heartbeat = new Heartbeat(registry, settings, clock, stats, lag, new Refusals(clock), Pacer.NONE);
         heartbeat.tick();
         clock.advanceMillis(1000);
         heartbeat.tick();
@@ -173,9 +172,10 @@ class BacklogHeartbeatTest {
     void aNodeFrozenForSecondsDoesNotEvictPeersWhosePongsWaitUnread() {
         FakeClock clock = new FakeClock();
         Stats stats = new Stats();
-        SessionRegistry registry = new SessionRegistry(PulseSettings.builder().heartbeat(1000, 2000).build(), clock,
-                stats, new Lag(), new ErrorLog(stats), new AddressLimits());
-        Heartbeat heartbeat = new Heartbeat(registry, new Refusals(clock), Pacer.NONE);
+        PulseSettings settings = PulseSettings.builder().heartbeat(1000, 2000).build();
+        Lag lag = new Lag();
+        SessionRegistry registry = new SessionRegistry(settings, clock, stats, lag, new AddressLimits());
+        Heartbeat heartbeat = new Heartbeat(registry, settings, clock, stats, lag, new Refusals(clock), Pacer.NONE);
         List<FakePeer> peers = new ArrayList<>();
         List<Connection> connections = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
@@ -196,7 +196,7 @@ class BacklogHeartbeatTest {
         heartbeat.tick(); // Pings out; the answers arrive, then the JVM stops (a long GC pause, a paused VM)
         clock.advanceMillis(3000);
         heartbeat.tick(); // the first tick after the freeze runs before the Pongs that waited are read
-        assertEquals(0, registry.stats().evictions().size(), "nobody evicted for the node's own freeze");
+        assertEquals(0, stats.evictions().size(), "nobody evicted for the node's own freeze");
         assertEquals(10, stats.postponed.sum());
         for (int i = 0; i < peers.size(); i++) {
             registry.pong(connections.get(i), peers.get(i).pings.get(peers.get(i).pings.size() - 1));

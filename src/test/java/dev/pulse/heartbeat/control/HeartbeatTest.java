@@ -1,13 +1,12 @@
 package dev.pulse.heartbeat.control;
 
 
-import dev.pulse.monitoring.control.Lag;
 import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.control.AddressLimits;
-import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.connection.control.Refusals;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.Connection;
+import dev.pulse.monitoring.control.Lag;
 import dev.pulse.monitoring.control.Stats;
 import dev.pulse.testing.FakeClock;
 import dev.pulse.testing.FakePeer;
@@ -16,6 +15,7 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -28,6 +28,9 @@ class HeartbeatTest {
 
     private FakeClock clock;
     private SessionRegistry registry;
+    private Stats stats;
+    private PulseSettings settings;
+    private final Lag lag = new Lag();
     private Heartbeat heartbeat;
 
     @BeforeEach
@@ -38,9 +41,10 @@ class HeartbeatTest {
 
     /** A fresh registry and heartbeat with these settings, on the same clock. */
     private void use(PulseSettings settings) {
-        Stats stats = new Stats();
-        registry = new SessionRegistry(settings, clock, stats, new Lag(), new ErrorLog(stats), new AddressLimits());
-        heartbeat = new Heartbeat(registry, new Refusals(clock), Pacer.NONE);
+        stats = new Stats();
+        this.settings = settings;
+        registry = new SessionRegistry(settings, clock, stats, lag, new AddressLimits());
+        heartbeat = new Heartbeat(registry, settings, clock, stats, lag, new Refusals(clock), Pacer.NONE);
     }
 
     private static PulseSettings settings(long interval, long timeout) {
@@ -93,9 +97,9 @@ class HeartbeatTest {
             }
         }
         assertTrue(peer.open);
-        assertEquals(100, registry.stats().pongsReceived.sum(), "one ping per tick at interval = tick");
+        assertEquals(100, stats.pongsReceived.sum(), "one ping per tick at interval = tick");
         assertEquals(5.0, c.rttMillis());
-        assertEquals(0, registry.stats().evictions().size());
+        assertEquals(0, stats.evictions().size());
     }
 
     @Test
@@ -131,7 +135,7 @@ class HeartbeatTest {
         assertTrue(registry.find(gone.id()).isEmpty());
         assertTrue(registry.find(ok.id()).isPresent());
         assertTrue(healthy.open);
-        assertEquals(1L, registry.stats().evictions().get("heartbeat"));
+        assertEquals(1L, stats.evictions().get("heartbeat"));
     }
 
     /** Random intervals, timeouts and moments of silence: the contract's bounds hold for every one. */
@@ -184,7 +188,7 @@ class HeartbeatTest {
         assertEquals(1011, broken.closeCode);
         assertEquals(10, registry.size());
         healthy.forEach(p -> assertFalse(p.pings.isEmpty()));
-        assertEquals(1L, registry.stats().evictions().get("error"));
+        assertEquals(1L, stats.evictions().get("error"));
     }
 
     @Test
@@ -198,11 +202,11 @@ class HeartbeatTest {
         }
         int busiest = 0;
         for (int t = 0; t < 25; t++) {
-            long before = registry.stats().pingsSent.sum();
+            long before = stats.pingsSent.sum();
             tick();
-            busiest = Math.max(busiest, (int) (registry.stats().pingsSent.sum() - before));
+            busiest = Math.max(busiest, (int) (stats.pingsSent.sum() - before));
         }
-        assertEquals(1000, registry.stats().pingsSent.sum(), "every session pinged once in the first interval");
+        assertEquals(1000, stats.pingsSent.sum(), "every session pinged once in the first interval");
         assertTrue(busiest < 120, "at most " + busiest + " of 1000 pings in one tick");
         peers.forEach(p -> assertEquals(1, p.pings.size()));
     }
@@ -253,7 +257,7 @@ class HeartbeatTest {
     @Test
     void aPacedTickSpreadsItsPingsAndEvictsBeforeAnyPause() {
         List<Long> pauses = new ArrayList<>();
-        heartbeat = new Heartbeat(registry, new Refusals(clock), new Pacer(clock, 700, nanos -> {
+        heartbeat = new Heartbeat(registry, settings, clock, stats, lag, new Refusals(clock), new Pacer(clock, 700, nanos -> {
             pauses.add(nanos);
             clock.advanceMillis(nanos / 1_000_000);
         }));
@@ -311,7 +315,7 @@ class HeartbeatTest {
         registry.closed(c);
         tick();
         assertTrue(peer.pings.isEmpty());
-        assertNotNull(registry.stats());
+        assertNotNull(stats);
         assertEquals(0, registry.size());
     }
 }

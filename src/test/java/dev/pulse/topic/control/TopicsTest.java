@@ -16,6 +16,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -76,7 +77,7 @@ class TopicsTest {
         assertFalse(subscribed.containsKey("members"));
         assertEquals(List.of(3L, 4L, 5L), seqs(peer, "room"));
         assertEquals(subscribed.getString("epoch"), peer.json("message").get(0).getString("epoch"));
-        assertEquals(3, registry.stats().messagesOut.sum());
+        assertEquals(3, node.stats.messagesOut.sum());
     }
 
     @Test
@@ -191,7 +192,7 @@ class TopicsTest {
         }
         assertEquals(expected, seqs(healthy, "feed"));
         assertEquals(1008, stuck.closeCode);
-        assertEquals(1L, registry.stats().evictions().get("queue"));
+        assertEquals(1L, node.stats.evictions().get("queue"));
         assertTrue(registry.find(s.id()).isEmpty());
         assertNull(node.subscribers.find("feed", s), "a dropped session leaves its topics");
         assertTrue(registry.find(h.id()).isPresent());
