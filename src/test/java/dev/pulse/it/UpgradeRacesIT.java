@@ -39,7 +39,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * TCP connection at every point of the upgrade must leave no session listed. On Payara Micro 6.2025.10 the first
  * test fails now and then (the 101 lost, the close frame alone on the wire) and the server log
  * ({@code target/failsafe-reports/payara/dev.pulse.it.UpgradeRacesIT-output.txt}) shows the NullPointerExceptions
- * of a session closed before Payara finished its upgrade request: README "Known issues". That test runs only with
+ * of sessions closed soon after their handshake: README "Known issues". That test runs only with
  * {@code -Dit.races=true}.
  */
 @ExtendWith(ArquillianExtension.class)
