@@ -198,3 +198,71 @@ test('pagehide closes the socket and waits; pageshow (back from the cache) recon
     assert.equal(pulse.state, 'open');
     pulse.close();
 });
+
+test('never two sockets when token and readiness answers are slow and land in any order with the other events (seeded)', async () => {
+    // the answers a Pulse waits for before it opens a socket, held until an action releases one (oldest or newest)
+    const held = [];
+    const release = (env, which, outcome) => {
+        const i = which === 'oldest' ? 0 : held.length - 1;
+        const [entry] = held.splice(i, 1);
+        entry?.(outcome, env);
+    };
+    const actions = [
+        (env) => env.WebSocket.last?.accept(HB),
+        (env) => env.WebSocket.last?.serverClose(1006),
+        (env) => env.WebSocket.last?.serverClose(4001, 'token expired'),
+        (env) => env.WebSocket.instances[Math.floor(env.rand() * env.WebSocket.instances.length)]?.serverClose(1006),
+        (env) => env.WebSocket.instances[Math.floor(env.rand() * env.WebSocket.instances.length)]?.accept(HB),
+        (env) => env.WebSocket.last?.answerPings(),
+        (env) => env.window.dispatchEvent(new Event('offline')),
+        (env) => env.window.dispatchEvent(new Event('online')),
+        (env) => env.window.dispatchEvent(new Event('focus')),
+        (env) => env.window.dispatchEvent(new Event('pagehide')),
+        (env) => env.window.dispatchEvent(new Event('pageshow')),
+        (env) => release(env, 'oldest', 'ok'),
+        (env) => release(env, 'newest', 'ok'),
+        (env) => release(env, 'oldest', 'fail'),
+        (env) => release(env, 'newest', 'down'),
+        (env) => env.clock.advance(Math.floor(env.rand() * 3000)),
+        (env) => env.clock.jump(Math.floor(env.rand() * 20_000)),
+        (env) => env.clock.runOverdue(),
+        (env) => flush(),
+    ];
+    for (let seed = 1; seed <= 200; seed++) {
+        held.length = 0;
+        const rand = seeded(seed);
+        const env = { ...environment({ random: rand }), rand };
+        let tokens = 0;
+        const token = () => new Promise((resolve, reject) => held.push((outcome) =>
+            (outcome === 'fail' ? reject(new Error('backend down')) : resolve(`t${++tokens}`))));
+        const fetch = (url, init) => new Promise((resolve, reject) => held.push((outcome) => (outcome === 'down'
+            ? reject(new TypeError('fetch failed'))
+            : env.fetch(url, init).then(resolve, reject))));
+        const pulse = Pulse.connect('ws://h/ws', { ...env.options, fetch, token, probeTimeout: 200, connectTimeout: 1500 });
+        for (let i = 0; i < 150; i++) {
+            await actions[Math.floor(rand() * actions.length)](env);
+            const live = env.WebSocket.live;
+            assert.ok(live.length <= 1, `seed ${seed} step ${i}: ${live.length} sockets open or opening`);
+        }
+        // settle: every held answer released, the network and the server behave; one socket in the end, then none
+        env.window.dispatchEvent(new Event('pageshow'));
+        env.window.dispatchEvent(new Event('online'));
+        for (let s = 0; s < 80 && pulse.state !== 'open' && pulse.state !== 'closed'; s++) {
+            while (held.length) {
+                release(env, 'oldest', 'ok');
+                await flush();
+            }
+            env.WebSocket.live[0]?.accept(HB);
+            await env.clock.advance(1000);
+            env.WebSocket.live[0]?.answerPings();
+            assert.ok(env.WebSocket.live.length <= 1, `seed ${seed}: settling with ${env.WebSocket.live.length} sockets`);
+        }
+        assert.ok(env.WebSocket.live.length <= 1, `seed ${seed}: at most one socket once settled`);
+        pulse.close();
+        while (held.length) {
+            release(env, 'oldest', 'ok');
+            await flush();
+        }
+        assert.equal(env.WebSocket.live.length, 0, `seed ${seed}: nothing left after close(), late answers included`);
+    }
+});

@@ -30,6 +30,7 @@ final class TcpRelay implements AutoCloseable {
     private final ServerSocket listener;
     private final int upstreamPort;
     private final List<Link> links = new CopyOnWriteArrayList<>();
+    private final List<Socket> accepting = new CopyOnWriteArrayList<>(); // accepted, upstream not yet connected
     private final List<Long> clientArrivals = new CopyOnWriteArrayList<>(); // epoch ms of each chunk from a browser
     private final AtomicInteger threads = new AtomicInteger();
     private final List<Attempt> attempts = new CopyOnWriteArrayList<>();
@@ -89,8 +90,14 @@ final class TcpRelay implements AutoCloseable {
         return sorted;
     }
 
-    /** Closes every current connection abruptly (RST), as a crashing middlebox would; new ones are accepted. */
-    void resetAll() {
+    /**
+     * Closes every current connection abruptly (RST), as a crashing middlebox would; new ones are accepted. A
+     * connection accepted while its upstream twin is still being connected is reset too, on both sides.
+     */
+    synchronized void resetAll() {
+        for (Socket client : accepting) {
+            resetQuietly(client); // acceptLoop sees it closed once upstream is connected, and resets that one
+        }
         for (Link link : links) {
             link.reset();
         }
@@ -129,15 +136,25 @@ final class TcpRelay implements AutoCloseable {
                 start("relay-refuse", () -> refuse(client, acceptedAt));
                 continue;
             }
+            accepting.add(client);
             try {
                 client.setTcpNoDelay(true);
                 Socket server = new Socket(InetAddress.getLoopbackAddress(), upstreamPort);
                 server.setTcpNoDelay(true);
-                Link link = new Link(client, server, acceptedAt);
-                links.add(link);
+                Link link;
+                synchronized (this) { // with resetAll: either it saw the client among accepting, or sees the link
+                    accepting.remove(client);
+                    if (client.isClosed()) { // reset while upstream was being connected: the server side too
+                        resetQuietly(server);
+                        continue;
+                    }
+                    link = new Link(client, server, acceptedAt);
+                    links.add(link);
+                }
                 start("relay-up", () -> link.pump(client, link.toServer, true));
                 start("relay-down", () -> link.pump(server, link.toClient, false));
             } catch (IOException e) {
+                accepting.remove(client);
                 closeQuietly(client); // the server is down: the browser sees the connection refused, in effect
             }
         }
@@ -170,6 +187,15 @@ final class TcpRelay implements AutoCloseable {
         Thread thread = new Thread(body, name + "-" + threads.incrementAndGet());
         thread.setDaemon(true);
         thread.start();
+    }
+
+    private static void resetQuietly(Socket socket) {
+        try {
+            socket.setSoLinger(true, 0);
+        } catch (SocketException e) {
+            // already closed
+        }
+        closeQuietly(socket);
     }
 
     private static void closeQuietly(Socket socket) {
@@ -240,12 +266,7 @@ final class TcpRelay implements AutoCloseable {
 
         void reset() {
             for (Socket s : List.of(client, server)) {
-                try {
-                    s.setSoLinger(true, 0);
-                } catch (SocketException e) {
-                    // already closed
-                }
-                closeQuietly(s);
+                resetQuietly(s);
             }
         }
     }
