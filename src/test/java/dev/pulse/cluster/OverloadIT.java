@@ -30,6 +30,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * readiness, and take clients again once the loops are gone. Heartbeat 1 s / 2 s; lag allowance 8 s.
  */
 @EnabledIfSystemProperty(named = "it.container", matches = "payara.*") // its own Payara node: once per mvn verify
+@EnabledIfSystemProperty(named = "it.overload", matches = "true") // opt-in: see the README's Tests section
 class OverloadIT {
 
     static final int HEALTHY = Integer.getInteger("overload.healthy", 500);
