@@ -5,6 +5,7 @@ import dev.pulse.config.StoreSettings;
 import dev.pulse.connection.boundary.PulseEndpoint;
 import dev.pulse.connection.control.AddressLimits;
 import dev.pulse.connection.control.Admission;
+import dev.pulse.connection.control.Arrivals;
 import dev.pulse.connection.control.Clock;
 import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.connection.control.InboundDispatcher;
@@ -88,7 +89,7 @@ public final class PulseGraph implements AutoCloseable {
         this.errors = new ErrorLog(stats);
         this.tokens = new Tokens(settings.guard().auth(), new SecureRandom());
         this.apiKeys = new ApiKeys(settings.guard().api());
-        this.registry = new SessionRegistry(settings, clock, stats, lag, addresses);
+        this.registry = new SessionRegistry(settings, clock, stats, addresses);
         this.admission = new Admission(settings.overload(), lag, clock, stats);
         this.refusals = new Refusals(clock);
         refusals.closeOn(threads.refusalCloser());
@@ -104,7 +105,7 @@ public final class PulseGraph implements AutoCloseable {
         registry.listen(topics);
         InboundDispatcher dispatcher = new InboundDispatcher(registry, settings, clock, stats, errors,
                 new TopicMessages(registry, settings, topics).handlers());
-        this.endpoint = new PulseEndpoint(registry, settings, clock, stats, refusals, shutdown, admission, errors,
+        this.endpoint = new PulseEndpoint(registry, new Arrivals(clock, stats, lag), settings, clock, stats, refusals, shutdown, admission, errors,
                 dispatcher, topics::attach);
         this.heartbeat = new Heartbeat(registry, settings, clock, stats, lag, refusals, pacer);
         this.health = new HealthStatus(stats, clock, shutdown, store::available, admission);

@@ -2,6 +2,7 @@ package dev.pulse.testing;
 
 import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.control.AddressLimits;
+import dev.pulse.connection.control.Arrivals;
 import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.connection.control.InboundDispatcher;
 import dev.pulse.connection.control.SessionRegistry;
@@ -31,6 +32,7 @@ public final class LocalNode {
     public final ErrorLog errors = new ErrorLog(stats);
     public final Lag lag = new Lag();
     public final SessionRegistry registry;
+    public final Arrivals arrivals;
     public final Subscribers subscribers = new Subscribers();
     public final InMemoryStore store;
     public final Topics topics;
@@ -39,7 +41,8 @@ public final class LocalNode {
     public LocalNode(PulseSettings settings, FakeClock clock, Executor fanOut) {
         this.settings = settings;
         this.clock = clock;
-        this.registry = new SessionRegistry(settings, clock, stats, lag, new AddressLimits());
+        this.registry = new SessionRegistry(settings, clock, stats, new AddressLimits());
+        this.arrivals = new Arrivals(clock, stats, lag);
         Delivery delivery = new Delivery(registry, stats);
         this.store = new InMemoryStore(settings, new PresenceAnnouncer(subscribers, delivery));
         this.topics = new Topics(subscribers, store.topics(), store.presence(), delivery, clock, fanOut,

@@ -2,6 +2,7 @@ package dev.pulse.connection.boundary;
 
 import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.control.Admission;
+import dev.pulse.connection.control.Arrivals;
 import dev.pulse.connection.control.Clock;
 import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.connection.control.InboundDispatcher;
@@ -35,6 +36,7 @@ public final class PulseEndpoint extends Endpoint {
     private static final String CONNECTION = Connection.class.getName();
 
     private final SessionRegistry registry;
+    private final Arrivals arrivals;
     private final PulseSettings settings;
     private final Clock clock;
     private final Stats stats;
@@ -46,10 +48,11 @@ public final class PulseEndpoint extends Endpoint {
     private final Consumer<Connection> attach;
 
     /** @param attach subscribes a new session to its implicit topics, before its welcome */
-    public PulseEndpoint(SessionRegistry registry, PulseSettings settings, Clock clock, Stats stats, Refusals refusals,
+    public PulseEndpoint(SessionRegistry registry, Arrivals arrivals, PulseSettings settings, Clock clock, Stats stats, Refusals refusals,
             Shutdown shutdown, Admission admission, ErrorLog errors, InboundDispatcher dispatcher,
             Consumer<Connection> attach) {
         this.registry = registry;
+        this.arrivals = arrivals;
         this.settings = settings;
         this.clock = clock;
         this.stats = stats;
@@ -88,17 +91,17 @@ public final class PulseEndpoint extends Endpoint {
         }
         session.getUserProperties().put(CONNECTION, connection);
         session.addMessageHandler(String.class, (MessageHandler.Whole<String>) text -> {
-            registry.seen(connection);
+            arrivals.seen(connection);
             connection.liveness().handling(true);
             try {
                 dispatcher.dispatch(connection, text);
             } finally {
                 connection.liveness().handling(false);
-                registry.seen(connection); // frames that waited behind this one were the peer's too
+                arrivals.seen(connection); // frames that waited behind this one were the peer's too
             }
         });
         session.addMessageHandler(PongMessage.class,
-                (MessageHandler.Whole<PongMessage>) pong -> registry.pong(connection, pong.getApplicationData()));
+                (MessageHandler.Whole<PongMessage>) pong -> arrivals.pong(connection, pong.getApplicationData()));
         session.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) data -> binary(session,
                 connection, data));
         attach.accept(connection);

@@ -7,11 +7,9 @@ import dev.pulse.connection.entity.Liveness;
 import dev.pulse.connection.entity.Outbox;
 import dev.pulse.connection.entity.Peer;
 import dev.pulse.connection.entity.RateLimiter;
-import dev.pulse.monitoring.control.Lag;
 import dev.pulse.monitoring.control.Stats;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.nio.ByteBuffer;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -32,15 +30,13 @@ public final class SessionRegistry {
 
     private final Clock clock;
     private final Stats stats;
-    private final Lag lag;
     private final Map<String, Connection> open = new ConcurrentHashMap<>();
     private final Lingering lingering = new Lingering();
     private final AddressLimits addresses;
     private final List<SessionListener> listeners = new CopyOnWriteArrayList<>();
     private final PulseSettings settings;
 
-    public SessionRegistry(PulseSettings settings, Clock clock, Stats stats, Lag lag, AddressLimits addresses) {
-        this.lag = lag;
+    public SessionRegistry(PulseSettings settings, Clock clock, Stats stats, AddressLimits addresses) {
         this.addresses = addresses;
         this.settings = settings;
         this.clock = clock;
@@ -83,32 +79,6 @@ public final class SessionRegistry {
 
     public int size() {
         return open.size();
-    }
-
-    /** Records that a frame arrived: any frame proves the peer alive. */
-    public void seen(Connection connection) {
-        if (connection.seen(clock.nanos(), clock.millis())) {
-            stats.spared.increment();
-        }
-    }
-
-    /** Records a Pong: alive, and its round-trip time if the payload is one of our Pings. */
-    public void pong(Connection connection, ByteBuffer payload) {
-        long now = clock.nanos();
-        if (connection.seen(now, clock.millis())) {
-            stats.spared.increment();
-        }
-        stats.pongsReceived.increment();
-        long read = Connection.pingOffered(payload);
-        if (read >= 0) {
-            connection.acknowledge(read);
-        }
-        long sentAt = Connection.pingTime(payload);
-        if (sentAt >= 0 && now - sentAt >= 0 && now - sentAt < 3_600_000_000_000L) {
-            long waited = connection.rtt(now - sentAt);
-            stats.rtt.record(now - sentAt, clock.millis());
-            lag.pong(now, waited);
-        }
     }
 
     /** Queues a text frame; a session that cannot keep up is dropped rather than allowed to grow without bound. */

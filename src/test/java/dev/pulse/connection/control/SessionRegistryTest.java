@@ -24,6 +24,7 @@ class SessionRegistryTest {
     private FakeClock clock;
     private SessionRegistry registry;
     private Stats stats;
+    private Arrivals arrivals;
     private AddressLimits addresses;
     private Refusals refusals;
     private Shutdown shutdown;
@@ -38,7 +39,8 @@ class SessionRegistryTest {
     private void use(PulseSettings settings) {
         stats = new Stats();
         addresses = new AddressLimits();
-        registry = new SessionRegistry(settings, clock, stats, new Lag(), addresses);
+        registry = new SessionRegistry(settings, clock, stats, addresses);
+        arrivals = new Arrivals(clock, stats, new Lag());
         refusals = new Refusals(clock);
         shutdown = new Shutdown(registry, settings);
     }
@@ -113,7 +115,7 @@ class SessionRegistryTest {
         assertEquals(null, c.rttMillis());
         c.ping(clock.nanos());
         clock.advanceMillis(7);
-        registry.pong(c, peer.lastPing());
+        arrivals.pong(c, peer.lastPing());
         assertEquals(7.0, c.rttMillis());
         assertEquals(clock.millis(), c.lastSeenAt());
         assertEquals(7.0, stats.rtt.percentiles(clock.millis(), 60_000).max());
@@ -123,7 +125,7 @@ class SessionRegistryTest {
     void aPongWithAForeignPayloadStillCountsAsAlive() {
         Connection c = registry.open(new FakePeer(), null, null);
         clock.advanceMillis(50);
-        registry.pong(c, java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}));
+        arrivals.pong(c, java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}));
         assertEquals(null, c.rttMillis());
         assertEquals(clock.millis(), c.lastSeenAt());
     }
@@ -173,7 +175,7 @@ class SessionRegistryTest {
         }
         assertEquals(1, peer.pings.size(), "one probe once over half the limit, not one per message");
         assertEquals(6000, c.unacknowledged());
-        registry.pong(c, peer.lastPing());
+        arrivals.pong(c, peer.lastPing());
         assertEquals(0, c.unacknowledged(), "the Pong proves everything before the probe was read");
         for (int i = 0; i < 6; i++) {
             registry.send(c, "x".repeat(1000));
@@ -190,7 +192,7 @@ class SessionRegistryTest {
         for (int i = 0; i < 1000; i++) {
             assertTrue(registry.send(c, "x".repeat(1000)), "message " + i);
             if (peer.pings.size() > 0) {
-                registry.pong(c, peer.lastPing()); // a fast reader answers every probe
+                arrivals.pong(c, peer.lastPing()); // a fast reader answers every probe
                 peer.pings.clear();
             }
         }

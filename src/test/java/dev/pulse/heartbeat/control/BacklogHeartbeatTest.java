@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pulse.config.Overload;
 import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.control.AddressLimits;
+import dev.pulse.connection.control.Arrivals;
 import dev.pulse.connection.control.Refusals;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.Connection;
@@ -53,7 +54,8 @@ class BacklogHeartbeatTest {
                 .overload(Overload.defaults().withAllowance(allowanceMillis)).build().validate();
         Stats stats = new Stats();
         Lag lag = new Lag();
-        SessionRegistry registry = new SessionRegistry(settings, clock, stats, lag, new AddressLimits());
+        SessionRegistry registry = new SessionRegistry(settings, clock, stats, new AddressLimits());
+        Arrivals arrivals = new Arrivals(clock, stats, lag);
         Heartbeat heartbeat = new Heartbeat(registry, settings, clock, stats, lag, new Refusals(clock), Pacer.NONE);
         Map<Connection, FakePeer> healthy = new HashMap<>();
         Map<Connection, FakePeer> silent = new HashMap<>();
@@ -109,7 +111,7 @@ class BacklogHeartbeatTest {
                 Pong p = inbound.poll();
                 budget--;
                 if (registry.find(p.connection().id()).isPresent()) {
-                    registry.pong(p.connection(), p.payload());
+                    arrivals.pong(p.connection(), p.payload());
                     if (silent.containsKey(p.connection())) {
                         lastFrame.put(p.connection(), now);
                     }
@@ -152,7 +154,8 @@ class BacklogHeartbeatTest {
         Stats stats = new Stats();
         Lag lag = new Lag();
         PulseSettings settings = PulseSettings.builder().heartbeat(1000, 2000).build();
-        SessionRegistry registry = new SessionRegistry(settings, clock, stats, lag, new AddressLimits());
+        SessionRegistry registry = new SessionRegistry(settings, clock, stats, new AddressLimits());
+        Arrivals arrivals = new Arrivals(clock, stats, lag);
         Heartbeat heartbeat = new Heartbeat(registry, settings, clock, stats, lag, new Refusals(clock), Pacer.NONE);
         heartbeat.tick();
         clock.advanceMillis(1000);
@@ -174,7 +177,8 @@ class BacklogHeartbeatTest {
         Stats stats = new Stats();
         PulseSettings settings = PulseSettings.builder().heartbeat(1000, 2000).build();
         Lag lag = new Lag();
-        SessionRegistry registry = new SessionRegistry(settings, clock, stats, lag, new AddressLimits());
+        SessionRegistry registry = new SessionRegistry(settings, clock, stats, new AddressLimits());
+        Arrivals arrivals = new Arrivals(clock, stats, lag);
         Heartbeat heartbeat = new Heartbeat(registry, settings, clock, stats, lag, new Refusals(clock), Pacer.NONE);
         List<FakePeer> peers = new ArrayList<>();
         List<Connection> connections = new ArrayList<>();
@@ -188,7 +192,7 @@ class BacklogHeartbeatTest {
             heartbeat.tick();
             for (int i = 0; i < peers.size(); i++) {
                 if (!peers.get(i).pings.isEmpty()) {
-                    registry.pong(connections.get(i), peers.get(i).lastPing());
+                    arrivals.pong(connections.get(i), peers.get(i).lastPing());
                 }
             }
         }
@@ -199,7 +203,7 @@ class BacklogHeartbeatTest {
         assertEquals(0, stats.evictions().size(), "nobody evicted for the node's own freeze");
         assertEquals(10, stats.postponed.sum());
         for (int i = 0; i < peers.size(); i++) {
-            registry.pong(connections.get(i), peers.get(i).pings.get(peers.get(i).pings.size() - 1));
+            arrivals.pong(connections.get(i), peers.get(i).pings.get(peers.get(i).pings.size() - 1));
         }
         assertEquals(10, stats.spared.sum());
         assertTrue(peers.stream().allMatch(p -> p.open));

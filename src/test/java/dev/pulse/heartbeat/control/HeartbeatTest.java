@@ -3,6 +3,7 @@ package dev.pulse.heartbeat.control;
 
 import dev.pulse.config.PulseSettings;
 import dev.pulse.connection.control.AddressLimits;
+import dev.pulse.connection.control.Arrivals;
 import dev.pulse.connection.control.Refusals;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.entity.Connection;
@@ -29,6 +30,7 @@ class HeartbeatTest {
     private FakeClock clock;
     private SessionRegistry registry;
     private Stats stats;
+    private Arrivals arrivals;
     private PulseSettings settings;
     private final Lag lag = new Lag();
     private Heartbeat heartbeat;
@@ -43,7 +45,8 @@ class HeartbeatTest {
     private void use(PulseSettings settings) {
         stats = new Stats();
         this.settings = settings;
-        registry = new SessionRegistry(settings, clock, stats, lag, new AddressLimits());
+        registry = new SessionRegistry(settings, clock, stats, new AddressLimits());
+        arrivals = new Arrivals(clock, stats, lag);
         heartbeat = new Heartbeat(registry, settings, clock, stats, lag, new Refusals(clock), Pacer.NONE);
     }
 
@@ -58,7 +61,7 @@ class HeartbeatTest {
     }
 
     private void pong(FakePeer peer, Connection connection) {
-        registry.pong(connection, peer.lastPing());
+        arrivals.pong(connection, peer.lastPing());
     }
 
     @Test
@@ -108,7 +111,7 @@ class HeartbeatTest {
         Connection c = registry.open(peer, null, null);
         for (int i = 0; i < 20; i++) {
             tick();
-            registry.seen(c); // a text message instead of a Pong
+            arrivals.seen(c); // a text message instead of a Pong
         }
         assertTrue(peer.open);
         assertNull(peer.closeCode);
@@ -227,7 +230,7 @@ class HeartbeatTest {
                 public void ping(java.nio.ByteBuffer payload) {
                     pings[index]++;
                     clock.advanceMillis(1); // 800 sessions: the loop takes 800 ms of the 1000 ms tick
-                    registry.pong(registry.connections().stream().filter(c -> c.peer() == this).findFirst()
+                    arrivals.pong(registry.connections().stream().filter(c -> c.peer() == this).findFirst()
                             .orElseThrow(), payload);
                 }
 
@@ -282,7 +285,7 @@ class HeartbeatTest {
             }
             for (int i = 0; i < peers.size(); i++) {
                 if (i != 500 && !peers.get(i).pings.isEmpty()) {
-                    registry.pong(connections.get(i), peers.get(i).pings.get(peers.get(i).pings.size() - 1));
+                    arrivals.pong(connections.get(i), peers.get(i).pings.get(peers.get(i).pings.size() - 1));
                 }
             }
         }

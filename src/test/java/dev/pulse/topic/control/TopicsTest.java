@@ -128,7 +128,7 @@ class TopicsTest {
         assertEquals(100, seqs(peer, "big").size(), "the whole replay");
         assertTrue(registry.find(c.id()).isPresent());
         assertEquals(1, peer.pings.size(), "a probe asks for the acknowledgement at once");
-        registry.pong(c, peer.lastPing());
+        node.arrivals.pong(c, peer.lastPing());
         topics.publish("big", big);
         assertEquals(101, seqs(peer, "big").size(), "live messages follow once the replay is acknowledged");
     }
