@@ -12,9 +12,6 @@ import dev.pulse.protocol.Wire;
 import dev.pulse.topic.entity.Replay;
 import dev.pulse.topic.entity.Sequenced;
 import jakarta.json.JsonArray;
-import jakarta.json.JsonArrayBuilder;
-import java.lang.System.Logger.Level;
-import java.lang.System.Logger;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -27,12 +24,12 @@ import java.util.concurrent.RejectedExecutionException;
  */
 public final class Topics implements SessionListener {
 
-    private static final Logger LOG = System.getLogger(Topics.class.getName());
     private static final int STRIPES = 64;
 
     private final Subscribers subscribers;
     private final TopicStore store;
     private final Presence presence;
+    private final Listing listing;
     private final Delivery out;
     private final FanOut fanOut;
     private final Feeds feeds;
@@ -51,6 +48,7 @@ public final class Topics implements SessionListener {
         this.subscribers = subscribers;
         this.store = store;
         this.presence = presence;
+        this.listing = new Listing(presence, clock);
         this.out = out;
         this.clock = clock;
         this.cleanup = cleanup;
@@ -77,12 +75,8 @@ public final class Topics implements SessionListener {
         boolean[] created = {false};
         subscribers.subscribe(topic, connection, false, created);
         connection.topics().add(topic);
-        if (created[0] && connection.user() != null) {
-            try {
-                presence.add(topic, connection.user(), connection.id(), clock.millis());
-            } catch (StoreUnavailableException e) {
-                LOG.log(Level.DEBUG, () -> "Presence of " + connection.id() + " in " + topic + " not kept: " + e);
-            }
+        if (created[0]) {
+            listing.addIfAvailable(connection, topic);
         }
     }
 
@@ -101,16 +95,12 @@ public final class Topics implements SessionListener {
         subscription.buffering();
         boolean listed = false;
         try {
-            long now = clock.millis();
-            if (created[0] && connection.user() != null) {
-                presence.add(topic, connection.user(), connection.id(), now);
-                listed = true;
-            }
-            Replay replay = store.since(topic, since, epoch, now);
+            listed = created[0] && listing.add(connection, topic);
+            Replay replay = store.since(topic, since, epoch, clock.millis());
             if (!store.local()) {
                 feeds.seed(topic, replay.epoch(), replay.lastSeq());
             }
-            JsonArray members = subscription.presence() ? membersJson(topic) : null;
+            JsonArray members = subscription.presence() ? listing.json(topic) : null;
             subscription.replayed(replay, since != null, Wire.subscribed(topic, replay.epoch(), replay.lastSeq(), members), out);
         } catch (StoreUnavailableException e) {
             subscription.abandon(out);
@@ -166,15 +156,7 @@ public final class Topics implements SessionListener {
      * longer than the node timeout) and removed them, though they are still here.
      */
     public void reannounce() {
-        long now = clock.millis();
-        for (String topic : subscribers.topics()) {
-            for (Subscription subscription : subscribers.live(topic)) {
-                Connection connection = subscription.connection();
-                if (connection.user() != null && !connection.isGone()) {
-                    presence.add(topic, connection.user(), connection.id(), now);
-                }
-            }
-        }
+        listing.reannounce(subscribers);
     }
 
     public List<Member> members(String topic) {
@@ -183,11 +165,7 @@ public final class Topics implements SessionListener {
 
     /** The members as the wire shows them: {@code [{"user","since","connections"}]}. */
     public JsonArray membersJson(String topic) {
-        JsonArrayBuilder array = Wire.builders().createArrayBuilder();
-        for (Member m : presence.members(topic)) {
-            array.add(Wire.object().add("user", m.user()).add("since", m.since()).add("connections", m.connections()));
-        }
-        return array.build();
+        return listing.json(topic);
     }
 
     /** Topics with subscribers on this node. */
@@ -229,12 +207,6 @@ public final class Topics implements SessionListener {
     }
 
     private void forget(Connection connection, String topic, LeaveReason reason) {
-        if (connection.user() != null) {
-            try {
-                presence.remove(topic, connection.user(), connection.id(), reason, clock.millis());
-            } catch (StoreUnavailableException e) {
-                LOG.log(Level.DEBUG, () -> "Presence of " + connection.id() + " in " + topic + " not removed: " + e);
-            }
-        }
+        listing.remove(connection, topic, reason);
     }
 }
