@@ -1,9 +1,6 @@
 package dev.pulse.cluster;
 
-import jakarta.json.JsonArray;
-import jakarta.json.JsonObject;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,14 +18,8 @@ import java.util.stream.Stream;
  * its own directory. Only {@code --nohazelcast}: together with {@code --nocluster} Payara Micro 6.2025.10 still
  * starts a Hazelcast member (seen in the log: "Hazelcast Member UUID", ports 6900+), which costs seconds per boot.
  */
-final class PayaraNode implements AutoCloseable {
+final class PayaraNode extends NodeProcess {
 
-    final String id;
-    final int port;
-    final URI http;
-    final URI ws;
-    final Path dir;
-    final Path log;
     private final Path war;
     private final Map<String, String> env;
     /** Put before the java command, e.g. {@code taskset -c 1}. */
@@ -37,13 +28,8 @@ final class PayaraNode implements AutoCloseable {
     private volatile long deadNanos;
 
     private PayaraNode(String id, Path dir, Path war, Map<String, String> env, List<String> launcher) {
-        this.id = id;
+        super(id, Procs.freePort(), dir, dir.resolve("server.log"));
         this.launcher = List.copyOf(launcher);
-        this.port = Procs.freePort();
-        this.http = URI.create("http://127.0.0.1:" + port + "/");
-        this.ws = URI.create("ws://127.0.0.1:" + port + "/ws");
-        this.dir = dir;
-        this.log = dir.resolve("server.log");
         this.war = war;
         this.env = env;
     }
@@ -85,42 +71,16 @@ final class PayaraNode implements AutoCloseable {
 
     /** Waits until /health/ready answers 200; fails early if the JVM exits. */
     void awaitReady(Duration timeout) throws InterruptedException {
-        long start = System.nanoTime();
-        boolean ready = Procs.await(timeout, Duration.ofMillis(200), () -> !process.isAlive() || ready());
-        if (!ready || !process.isAlive()) {
-            throw new IllegalStateException("node " + id + " on port " + port + " not ready after "
-                    + Procs.millisSince(start) + " ms (alive: " + process.isAlive() + "); log " + log + ":\n"
-                    + Procs.tail(log, 60));
-        }
+        awaitReady(timeout, Duration.ofMillis(200), "node");
     }
 
-    boolean ready() {
-        return Http.get(http.resolve("health/ready")).status() == 200;
+    @Override
+    Process process() {
+        return process;
     }
 
     int status(String path) {
         return Http.get(http.resolve(path)).status();
-    }
-
-    JsonObject stats() {
-        Http.Answer a = Http.get(http.resolve("api/stats"));
-        if (a.status() != 200) {
-            throw new AssertionError(id + " GET api/stats: " + a);
-        }
-        return a.json();
-    }
-
-    JsonArray connections() {
-        Http.Answer a = Http.get(http.resolve("api/connections"));
-        if (a.status() != 200) {
-            throw new AssertionError(id + " GET api/connections: " + a);
-        }
-        return a.jsonArray();
-    }
-
-    boolean serves(String session) {
-        return connections().getValuesAs(JsonObject.class).stream()
-                .anyMatch(c -> session.equals(c.getString("session", null)));
     }
 
     boolean alive() {

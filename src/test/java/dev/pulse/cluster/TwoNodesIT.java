@@ -1,8 +1,8 @@
 package dev.pulse.cluster;
 
-import static dev.pulse.cluster.Peer.json;
+import static dev.pulse.cluster.CrossNodeChecks.SLACK;
+import static dev.pulse.cluster.CrossNodeChecks.presenceEvent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -18,15 +18,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -48,10 +44,6 @@ class TwoNodesIT {
     static final long GRACE = 2000;
     static final long NODE_TIMEOUT = 4000;
     static final int HISTORY = 20;
-    /** The contract's bound for a message or presence event to reach the other node. */
-    static final long ONE_SECOND = 1000;
-    /** Allowance for the measurement itself (reading the frame on a loaded 2-core machine); added to upper bounds. */
-    static final long SLACK = 250;
     static final String RUN = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
 
     static Fleet fleet;
@@ -63,7 +55,7 @@ class TwoNodesIT {
     static String fanEpoch;
     static long fanLast;
 
-    final List<Peer> peers = new ArrayList<>();
+    CrossNodeChecks check;
 
     @BeforeAll
     static void start() throws Exception {
@@ -88,16 +80,18 @@ class TwoNodesIT {
         }
     }
 
+    @BeforeEach
+    void checks() {
+        check = new CrossNodeChecks(NodeView.of(a, "Payara Micro"), NodeView.of(b, "Payara Micro"), RUN);
+    }
+
     @AfterEach
     void closePeers() {
-        peers.forEach(Peer::close);
-        peers.clear();
+        check.close();
     }
 
     Peer peer(URI ws, String user, String label) throws IOException, InterruptedException {
-        Peer p = Peer.connect(ws, user, label);
-        peers.add(p);
-        return p;
+        return check.peer(ws, user, label);
     }
 
     /** A connection through nginx that landed on the given node (round robin: a few tries at most). */
@@ -105,7 +99,7 @@ class TwoNodesIT {
         for (int i = 0; i < 8; i++) {
             Peer p = Peer.connect(nginx.ws, user, label);
             if (node.serves(p.session)) {
-                peers.add(p);
+                check.peers.add(p);
                 return p;
             }
             p.close();
@@ -113,33 +107,22 @@ class TwoNodesIT {
         throw new AssertionError("8 connections through nginx, none on " + node);
     }
 
+    // the helpers StoreOutageIT and RedisClusterIT use, now in CrossNodeChecks
+
     static long httpPublish(URI base, String topic, String id) {
-        Http.Answer r = Http.post(base.resolve("api/topics/" + topic + "/messages"), "{\"id\":\"" + id + "\"}");
-        assertEquals(202, r.status(), "POST " + base + "api/topics/" + topic + "/messages: " + r);
-        assertEquals(topic, r.json().getString("topic"), r.toString());
-        return r.json().getJsonNumber("seq").longValue();
+        return CrossNodeChecks.httpPublish(base, topic, id);
     }
 
     static Set<String> users(JsonObject presence) {
-        return presence.getJsonArray("members").getValuesAs(JsonObject.class).stream().map(m -> m.getString("user"))
-                .collect(Collectors.toCollection(TreeSet::new));
+        return CrossNodeChecks.users(presence);
     }
 
     static int connections(JsonObject presence, String user) {
-        return presence.getJsonArray("members").getValuesAs(JsonObject.class).stream()
-                .filter(m -> user.equals(m.getString("user"))).mapToInt(m -> m.getInt("connections")).findFirst().orElse(-1);
+        return CrossNodeChecks.connections(presence, user);
     }
 
     static JsonObject presenceOver(PayaraNode node, String topic) {
-        Http.Answer r = Http.get(node.http.resolve("api/topics/" + topic + "/presence"));
-        assertEquals(200, r.status(), node + " presence: " + r);
-        return r.json();
-    }
-
-    static Received presenceEvent(Peer p, String user, Duration timeout) throws InterruptedException {
-        return p.await("join/leave of " + user,
-                r -> ("join".equals(r.type()) || "leave".equals(r.type())) && user.equals(r.json().getString("user", null)),
-                timeout);
+        return CrossNodeChecks.presenceOver(NodeView.of(node, "Payara Micro"), topic);
     }
 
     @Test
@@ -184,90 +167,29 @@ class TwoNodesIT {
         }
         Peer pa = peer(a.ws, null, "pub-a");
         Peer pb = peer(b.ws, null, "pub-b");
-        Map<String, Long> started = new ConcurrentHashMap<>();
-        Map<String, Long> acked = new ConcurrentHashMap<>();
-        Map<String, Long> seqOf = new ConcurrentHashMap<>();
-        Map<String, String> publishedOn = new ConcurrentHashMap<>();
+        FanOut fan = new FanOut(topic, (way, id) -> switch (way) {
+            case "http-a" -> httpPublish(a.http, topic, id);
+            case "http-b" -> httpPublish(b.http, topic, id);
+            case "ws-a" -> pa.publish(topic, id, Peer.WAIT);
+            case "ws-b" -> pb.publish(topic, id, Peer.WAIT);
+            default -> httpPublish(nginx.http, topic, id);
+        });
         String[] ways = {"http-a", "http-b", "ws-a", "ws-b", "http-nginx"};
         int sequential = 40;
         for (int i = 0; i < sequential; i++) {
             String id = "s" + i;
             String way = ways[i % ways.length];
-            started.put(id, System.nanoTime());
-            long seq = switch (way) {
-                case "http-a" -> httpPublish(a.http, topic, id);
-                case "http-b" -> httpPublish(b.http, topic, id);
-                case "ws-a" -> pa.publish(topic, id, Peer.WAIT);
-                case "ws-b" -> pb.publish(topic, id, Peer.WAIT);
-                default -> httpPublish(nginx.http, topic, id);
-            };
-            acked.put(id, System.nanoTime());
-            assertEquals(i + 1, seq, "one seq for the topic whichever node took publish " + id + " (" + way + ")");
-            seqOf.put(id, seq);
-            publishedOn.put(id, way.endsWith("-a") ? "a" : way.endsWith("-b") ? "b" : "?");
+            assertEquals(i + 1, fan.publish(way, id), "one seq for the topic whichever node took publish " + id + " (" + way + ")");
         }
         // then four publishers at once, two per node: the seqs still never collide and never skip
         int perWay = 15;
-        ExecutorService pool = Executors.newFixedThreadPool(4);
-        try {
-            List<Future<?>> running = new ArrayList<>();
-            for (String way : List.of("http-a", "http-b", "ws-a", "ws-b")) {
-                running.add(pool.submit(() -> {
-                    for (int i = 0; i < perWay; i++) {
-                        String id = "c-" + way + "-" + i;
-                        started.put(id, System.nanoTime());
-                        long seq = switch (way) {
-                            case "http-a" -> httpPublish(a.http, topic, id);
-                            case "http-b" -> httpPublish(b.http, topic, id);
-                            case "ws-a" -> pa.publish(topic, id, Peer.WAIT);
-                            default -> pb.publish(topic, id, Peer.WAIT);
-                        };
-                        acked.put(id, System.nanoTime());
-                        seqOf.put(id, seq);
-                        publishedOn.put(id, way.endsWith("-a") ? "a" : "b");
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> f : running) {
-                f.get();
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        fan.concurrently(List.of("http-a", "http-b", "ws-a", "ws-b"), perWay);
         long last = sequential + 4L * perWay;
-        assertEquals(Streams.range(1, last), seqOf.values().stream().sorted().toList(),
-                "every publish got its own seq, 1.." + last + ", with two nodes publishing at once");
-        Map<Long, String> idOf = new HashMap<>();
-        seqOf.forEach((id, seq) -> idOf.put(seq, id));
-
-        List<Long> fromStart = new ArrayList<>();
-        List<Long> latencies = new ArrayList<>();
-        List<Long> crossNode = new ArrayList<>();
-        List<String> late = new ArrayList<>();
-        for (Peer s : subs) {
-            List<Received> got = Streams.until(s, topic, last, Duration.ofSeconds(10));
-            assertEquals(Streams.range(1, last), Streams.seqs(got),
-                    s.label + " (node " + nodeOf.get(s.label) + "): every seq once, in order, no gap");
-            for (Received r : got) {
-                assertEquals(epoch, r.epoch(), s.label + ": " + r);
-                assertEquals(idOf.get(r.seq()), r.dataId(), s.label + ": the data published as seq " + r.seq());
-                fromStart.add(Procs.millis(started.get(r.dataId()), r.nanos()));
-                long ms = Procs.millis(acked.get(r.dataId()), r.nanos());
-                latencies.add(ms);
-                if (!nodeOf.get(s.label).equals(publishedOn.get(r.dataId()))) {
-                    crossNode.add(ms);
-                }
-                if (ms > ONE_SECOND + SLACK) {
-                    late.add(s.label + " got " + r.dataId() + " (seq " + r.seq() + ") " + ms + " ms after its ack, "
-                            + Procs.millis(started.get(r.dataId()), r.nanos()) + " ms after the publish started");
-                }
-            }
-        }
-        Procs.report("fan-out, accepted -> arrival: all " + Procs.summary(latencies) + "; cross-node "
-                + Procs.summary(crossNode) + "; publish start -> arrival " + Procs.summary(fromStart)
+        FanOut.Result got = fan.check(subs, nodeOf, epoch, last, Duration.ofSeconds(10), "two nodes");
+        Procs.report("fan-out, accepted -> arrival: all " + Procs.summary(got.latencies()) + "; cross-node "
+                + Procs.summary(got.crossNode()) + "; publish start -> arrival " + Procs.summary(got.fromStart())
                 + " (subscribers on " + nodeOf + ")");
-        assertTrue(late.isEmpty(), "every message reaches every subscriber within 1 s of its publish: " + late);
+        assertTrue(got.late().isEmpty(), "every message reaches every subscriber within 1 s of its publish: " + got.late());
         fanTopic = topic;
         fanEpoch = epoch;
         fanLast = last;
@@ -276,20 +198,7 @@ class TwoNodesIT {
     @Test
     @Order(3)
     void everyNodeAnswersTheSameEpochForATopicWithoutMessages() throws Exception {
-        Peer pa = peer(a.ws, null, "epoch-a");
-        Peer pb = peer(b.ws, null, "epoch-b");
-        for (int i = 0; i < 5; i++) {
-            String topic = "epoch-" + RUN + "-" + i;
-            // both nodes asked at once: whichever creates the epoch, both answer it
-            pa.send(json("subscribe").add("topic", topic));
-            pb.send(json("subscribe").add("topic", topic));
-            JsonObject fromA = pa.expect("subscribed").json();
-            JsonObject fromB = pb.expect("subscribed").json();
-            assertEquals(0, fromA.getJsonNumber("seq").longValue(), fromA.toString());
-            assertEquals(0, fromB.getJsonNumber("seq").longValue(), fromB.toString());
-            assertFalse(fromA.getString("epoch").isEmpty(), fromA.toString());
-            assertEquals(fromA.getString("epoch"), fromB.getString("epoch"), "epoch of " + topic + " on node-a and node-b");
-        }
+        check.sameEpochForATopicWithoutMessages("epoch-");
     }
 
     @Test
@@ -339,26 +248,8 @@ class TwoNodesIT {
         }
 
         // more than the history holds: a gap naming exactly what is gone, then a contiguous replay to the newest
-        String expired = "expired-" + RUN;
-        Peer seed = peer(a.ws, null, "expired-seed");
-        String e2 = seed.subscribe(expired).getString("epoch");
         int total = 250;
-        for (int i = 1; i <= total; i++) {
-            assertEquals(i, httpPublish(i % 2 == 0 ? a.http : b.http, expired, "x" + i));
-        }
-        Peer late = peer(b.ws, null, "expired-resumer");
-        JsonObject s = late.resume(expired, 10, e2);
-        assertEquals(total, s.getJsonNumber("seq").longValue(), s.toString());
-        Received gap = late.expect("gap");
-        assertEquals("expired", gap.json().getString("reason"), gap.toString());
-        assertEquals(11, gap.json().getJsonNumber("from").longValue(), gap.toString());
-        long oldest = gap.json().getJsonNumber("to").longValue() + 1;
-        assertTrue(oldest > 11 && oldest <= total - HISTORY + 1, "retains at least the history size: " + gap);
-        for (long seq = oldest; seq <= total; seq++) {
-            Received r = late.expect("message");
-            assertEquals(seq, r.seq(), "contiguous replay from " + oldest + " to the newest");
-            assertEquals("x" + seq, r.dataId(), r.toString());
-        }
+        long oldest = check.expiredGapThenReplayOnTheOtherNode("expired-" + RUN, total, HISTORY);
         Procs.report("resume on the other node: since=2 replayed 3..5; 250 messages with history " + HISTORY
                 + ": gap 11.." + (oldest - 1) + ", replay " + oldest + ".." + total);
     }
@@ -366,121 +257,13 @@ class TwoNodesIT {
     @Test
     @Order(5)
     void presenceIsOneViewAcrossNodes() throws Exception {
-        String topic = "presence-" + RUN;
-        Peer wa = peer(a.ws, "watch-a", "watch-a");
-        Peer wb = peer(b.ws, "watch-b", "watch-b");
-        assertEquals(Set.of("watch-a"), users(wa.subscribeWithPresence(topic)));
-        long t = System.nanoTime();
-        assertEquals(Set.of("watch-a", "watch-b"), users(wb.subscribeWithPresence(topic)),
-                "node-b lists the member on node-a");
-        List<Long> eventLatencies = new ArrayList<>();
-        Received j = presenceEvent(wa, "watch-b", Duration.ofSeconds(3));
-        assertEquals("join", j.type(), j.toString());
-        eventLatencies.add(Procs.millis(t, j.nanos()));
-
-        // one user, a session on each node: one member with 2 connections, seen alike from both nodes
-        Peer u1 = peer(a.ws, "pu", "pu-on-a");
-        t = System.nanoTime();
-        u1.subscribe(topic);
-        for (Peer w : List.of(wa, wb)) {
-            Received join = presenceEvent(w, "pu", Duration.ofSeconds(3));
-            assertEquals("join", join.type(), w.label + ": " + join);
-            eventLatencies.add(Procs.millis(t, join.nanos()));
-        }
-        Peer u2 = peer(b.ws, "pu", "pu-on-b");
-        u2.subscribe(topic);
-        for (PayaraNode node : List.of(a, b)) {
-            JsonObject p = presenceOver(node, topic);
-            assertEquals(Set.of("watch-a", "watch-b", "pu"), users(p), node + ": " + p);
-            assertEquals(2, connections(p, "pu"), node + ": one member, both sessions counted: " + p);
-        }
-        for (Peer w : List.of(wa, wb)) {
-            w.send(json("presence").add("topic", topic));
-            JsonObject p = w.await("presence answer", r -> "presence".equals(r.type()), Peer.WAIT).json();
-            assertEquals(2, connections(p, "pu"), w.label + ": " + p);
-        }
-
-        // one of the two sessions goes: still a member, one connection, no leave
-        u2.closeGracefully();
-        boolean one = Procs.await(Duration.ofSeconds(1), Duration.ofMillis(50),
-                () -> connections(presenceOver(a, topic), "pu") == 1 && connections(presenceOver(b, topic), "pu") == 1);
-        assertTrue(one, "pu down to 1 connection on both nodes within 1 s: " + presenceOver(a, topic) + " / "
-                + presenceOver(b, topic));
-
-        // the other unsubscribes: the leave is immediate, on both nodes; the first event since the join
-        t = System.nanoTime();
-        u1.send(json("unsubscribe").add("topic", topic));
-        for (Peer w : List.of(wa, wb)) {
-            Received leave = presenceEvent(w, "pu", Duration.ofSeconds(3));
-            assertEquals("leave", leave.type(), w.label + ": the next event about pu (no second join, no early leave): " + leave);
-            assertEquals("unsubscribed", leave.json().getString("reason"), leave.toString());
-            eventLatencies.add(Procs.millis(t, leave.nanos()));
-        }
-        assertEquals(Set.of("watch-a", "watch-b"), users(presenceOver(b, topic)));
-
-        // a user on node-b closes: the leave comes after the grace period, on node-a too
-        Peer v = peer(b.ws, "pv", "pv-on-b");
-        v.subscribe(topic);
-        assertEquals("join", presenceEvent(wa, "pv", Duration.ofSeconds(3)).type());
-        assertEquals("join", presenceEvent(wb, "pv", Duration.ofSeconds(3)).type());
-        long closed = System.nanoTime();
-        v.closeGracefully();
-        List<Long> leaveAfter = new ArrayList<>();
-        for (Peer w : List.of(wa, wb)) {
-            Received leave = presenceEvent(w, "pv", Duration.ofMillis(GRACE + 5000));
-            assertEquals("leave", leave.type(), leave.toString());
-            assertEquals("closed", leave.json().getString("reason"), leave.toString());
-            leaveAfter.add(Procs.millis(closed, leave.nanos()));
-        }
-        Procs.report("presence events on the other node after the cause: " + Procs.summary(eventLatencies)
-                + "; leave after close (grace " + GRACE + "): " + leaveAfter + " ms on a, b");
-        assertTrue(Procs.max(eventLatencies) <= ONE_SECOND + SLACK, "joins and leaves on every node within 1 s: " + eventLatencies);
-        for (long ms : leaveAfter) {
-            assertTrue(ms >= GRACE, "no leave before the grace period: " + leaveAfter);
-            assertTrue(ms <= GRACE + 1000 + ONE_SECOND + SLACK, "leave within grace + 1 s tick + 1 s: " + leaveAfter);
-        }
+        check.presenceIsOneView("presence-" + RUN, "pu", check.first, check.second, List.of(check.second), GRACE, "");
     }
 
     @Test
     @Order(6)
     void broadcastAndUserTopicsReachSessionsOnEveryNode() throws Exception {
-        Peer ua = peer(a.ws, "bu", "bu-on-a");
-        Peer ub = peer(b.ws, "bu", "bu-on-b");
-        Peer na = peer(a.ws, null, "anon-on-a");
-        Peer nb = peer(b.ws, null, "anon-on-b");
-        List<Long> latencies = new ArrayList<>();
-        String bc1 = "bc1-" + RUN;
-        Http.Answer r1 = Http.post(a.http.resolve("api/broadcast"), "{\"id\":\"" + bc1 + "\"}");
-        assertEquals(202, r1.status(), r1.toString());
-        assertEquals("broadcast", r1.json().getString("topic"), r1.toString());
-        long s1 = r1.json().getJsonNumber("seq").longValue();
-        for (Peer p : List.of(ua, ub, na, nb)) {
-            Received m = p.await("broadcast " + bc1, r -> "message".equals(r.type()) && bc1.equals(r.dataId()), Duration.ofSeconds(3));
-            assertEquals("broadcast", m.topic(), m.toString());
-            latencies.add(Procs.millis(r1.startNanos(), m.nanos()));
-        }
-        String um = "um-" + RUN;
-        Http.Answer r2 = Http.post(b.http.resolve("api/users/bu/messages"), "{\"id\":\"" + um + "\"}");
-        assertEquals(202, r2.status(), r2.toString());
-        assertEquals("user:bu", r2.json().getString("topic"), r2.toString());
-        for (Peer p : List.of(ua, ub)) {
-            Received m = p.next(Duration.ofSeconds(3));
-            assertEquals("user:bu", m.topic(), p.label + ": " + m);
-            assertEquals(um, m.dataId(), m.toString());
-            latencies.add(Procs.millis(r2.startNanos(), m.nanos()));
-        }
-        String bc2 = "bc2-" + RUN;
-        Http.Answer r3 = Http.post(b.http.resolve("api/broadcast"), "{\"id\":\"" + bc2 + "\"}");
-        assertEquals(202, r3.status(), r3.toString());
-        assertEquals(s1 + 1, r3.json().getJsonNumber("seq").longValue(), "one broadcast seq across nodes: " + r3);
-        for (Peer p : List.of(ua, ub, na, nb)) {
-            Received m = p.next(Duration.ofSeconds(3));
-            assertEquals(bc2, m.dataId(), p.label + ": next is the second broadcast (nobody else got the user message): " + m);
-            assertEquals(s1 + 1, m.seq(), m.toString());
-            latencies.add(Procs.millis(r3.startNanos(), m.nanos()));
-        }
-        Procs.report("broadcast and user messages, POST -> arrival on both nodes: " + Procs.summary(latencies));
-        assertTrue(Procs.max(latencies) <= ONE_SECOND + SLACK, "within 1 s: " + latencies);
+        check.broadcastAndUserTopicsReachSessionsOnEveryNode(check.first, check.second, "");
     }
 
     @Test

@@ -1,13 +1,10 @@
 package dev.pulse.cluster;
 
-import jakarta.json.JsonArray;
-import jakarta.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -27,28 +24,17 @@ import java.util.stream.Stream;
  * a port offset whose ports were all free, and configured through the environment like {@link PayaraNode}
  * ({@code PULSE_NODE_ID} is the node's id). The installation itself is only read.
  */
-final class WildFlyNode implements AutoCloseable {
+final class WildFlyNode extends NodeProcess {
 
     /** The socket bindings of standalone.xml that the offset moves (every one it opens). */
     private static final int[] BASE_PORTS = {8080, 8443, 9990, 9993, 8009, 4712, 4713};
 
-    final String id;
     final int offset;
-    final int port;
-    final URI http;
-    final URI ws;
-    final Path dir;
-    final Path log;
     private final Process process;
 
     private WildFlyNode(String id, int offset, Path dir, Process process) {
-        this.id = id;
+        super(id, 8080 + offset, dir, dir.resolve("log/server.log"));
         this.offset = offset;
-        this.port = 8080 + offset;
-        this.http = URI.create("http://127.0.0.1:" + port + "/");
-        this.ws = URI.create("ws://127.0.0.1:" + port + "/ws");
-        this.dir = dir;
-        this.log = dir.resolve("log/server.log");
         this.process = process;
     }
 
@@ -111,38 +97,17 @@ final class WildFlyNode implements AutoCloseable {
 
     /** Waits until /health/ready answers 200 (the WAR deployed and its store connected); fails early if it exits. */
     void awaitReady(Duration timeout) throws InterruptedException {
-        long start = System.nanoTime();
-        boolean ready = Procs.await(timeout, Duration.ofMillis(250), () -> !process.isAlive() || ready());
-        if (!ready || !process.isAlive()) {
-            throw new IllegalStateException("WildFly node " + id + " on port " + port + " not ready after "
-                    + Procs.millisSince(start) + " ms (alive: " + process.isAlive() + "); log " + log + ":\n"
-                    + Procs.tail(log, 60) + "\nconsole:\n" + Procs.tail(dir.resolve("console.log"), 20));
-        }
+        awaitReady(timeout, Duration.ofMillis(250), "WildFly node");
     }
 
-    boolean ready() {
-        return Http.get(http.resolve("health/ready")).status() == 200;
+    @Override
+    String moreOnFailure() {
+        return "\nconsole:\n" + Procs.tail(dir.resolve("console.log"), 20);
     }
 
-    JsonObject stats() {
-        Http.Answer a = Http.get(http.resolve("api/stats"));
-        if (a.status() != 200) {
-            throw new AssertionError(id + " GET api/stats: " + a);
-        }
-        return a.json();
-    }
-
-    JsonArray connections() {
-        Http.Answer a = Http.get(http.resolve("api/connections"));
-        if (a.status() != 200) {
-            throw new AssertionError(id + " GET api/connections: " + a);
-        }
-        return a.jsonArray();
-    }
-
-    boolean serves(String session) {
-        return connections().getValuesAs(JsonObject.class).stream()
-                .anyMatch(c -> session.equals(c.getString("session", null)));
+    @Override
+    Process process() {
+        return process;
     }
 
     boolean alive() {
