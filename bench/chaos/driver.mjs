@@ -32,6 +32,7 @@ const cfg = {
     seed: Number(args.seed ?? Date.now() % 1_000_000),
     heartbeat: { interval: 1000, timeout: 2000 },
     grace: 5000,
+    serverFaults: args['server-faults'] ? args['server-faults'].split(',').filter(Boolean) : null, // drain | kill, in order
 };
 const resultsDir = new URL('../results/', import.meta.url);
 mkdirSync(resultsDir, { recursive: true });
@@ -59,7 +60,7 @@ let serverDown = false;
 async function startServer() {
     await server.start();
     const inc = { n: server.incarnation, pid: server.pid, spawnAt: server.spawnAt, readyAt: server.readyAt, diedAt: null, how: null,
-        epochs: {}, lastSeq: {}, stats: null, atReady: server.sample() };
+        epochs: {}, lastSeq: {}, stats: null, atReady: { ...server.sample(), connections: (await server.stats())?.connections ?? null } };
     incarnations.push(inc);
     log(`server #${inc.n} ready (pid ${inc.pid}, ${((inc.readyAt - inc.spawnAt) / 1000).toFixed(1)} s to start)`);
     serverDown = false;
@@ -93,7 +94,7 @@ function probe(inc) {
 const clients = Array.from({ length: cfg.clients }, (_, idx) => {
     const topic = topicOf(idx % cfg.topics);
     return { idx, user: `c${idx}`, topic, presence: presenceTopics.has(topic), worker: idx % cfg.workers, state: fresh(),
-        up: false, ups: [], downs: [], watchdogs: 0, errors: [] };
+        up: false, ups: [], downs: [], watchdogs: [], errors: [] };
 });
 const workers = Array.from({ length: cfg.workers }, (_, k) => ({ k, gen: 0, child: null, alive: false, reports: [], stopped: false }));
 let stopping = false;
@@ -117,7 +118,7 @@ function spawnWorker(w) {
                 const c = clients[idx];
                 if (what === 'up') { c.up = true; c.ups.push(at); }
                 else if (what === 'down') { c.up = false; c.downs.push([at, detail]); }
-                else if (what === 'watchdog') c.watchdogs++;
+                else if (what === 'watchdog') c.watchdogs.push(at);
                 else if (what === 'error' && c.errors.length < 5) c.errors.push(detail);
             }
         } else if (m.cmd === 'report') {
@@ -283,7 +284,7 @@ function presenceChecker() {
     const goneBound = cfg.grace + cfg.heartbeat.interval + cfg.heartbeat.timeout + 1000 + 1000 + 2000;
     const timer = setInterval(async () => {
         const inc = current();
-        if (serverDown || !inc || Date.now() - inc.readyAt < 15_000) return;
+        if (serverDown || !inc || Date.now() - inc.readyAt < (cfg.smoke ? 5000 : 15_000)) return; // the clients' way back
         const q = Date.now();
         const answers = await Promise.all([...presenceTopics].map(async (topic) => {
             try {

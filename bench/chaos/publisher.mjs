@@ -11,7 +11,7 @@ import { post } from '../lib/http.mjs';
 const cfg = JSON.parse(process.env.PULSE_CHAOS_PUBLISHER);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 let acks = []; // [topic, seq, answeredAt, via]
-const counts = { http: { sent: 0, acked: 0, refused: 0, unknown: 0 }, ws: { sent: 0, acked: 0, refused: 0, unknown: 0 } };
+const counts = { http: { sent: 0, acked: 0, refused: 0, unknown: 0, statuses: {} }, ws: { sent: 0, acked: 0, refused: 0, unknown: 0 } };
 let stopping = false;
 let httpInFlight = 0;
 let n = 0;
@@ -24,6 +24,7 @@ function httpPublish() {
     post(agent, `${cfg.url}/api/topics/${topic}/messages`, JSON.stringify({ via: 'http', n, t: Date.now() }), 5000)
         .then(({ status, body }) => {
             httpInFlight--;
+            counts.http.statuses[status] = (counts.http.statuses[status] ?? 0) + 1;
             if (status === 202 && body && Number.isInteger(body.seq)) {
                 counts.http.acked++;
                 acks.push([topic, body.seq, Date.now(), 'http']);

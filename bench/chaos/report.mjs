@@ -119,7 +119,9 @@ export function writeReport(run) {
             overMin: round(minutes, 1), mibPerMin: round((after.at(-1).rssKiB - after[0].rssKiB) / 1024 / Math.max(minutes, 1 / 60), 1),
             cpuPerS: round((after.at(-1).cpuSeconds - after[0].cpuSeconds) / (minutes * 60), 2) };
     });
-    const fd = { atReady: finalInc.atReady.fds, beforeStop: beforeStop.fds, connectionsBeforeStop: beforeStop.stats?.connections ?? null,
+    // the baseline: open files of a server at its start less the connections it already had (clients come back at once)
+    const base = incarnations.map((i) => i.atReady.fds - (i.atReady.connections ?? 0)).filter((x) => !Number.isNaN(x));
+    const fd = { baselineAtReady: base, atReady: finalInc.atReady.fds - (finalInc.atReady.connections ?? 0), beforeStop: beforeStop.fds, connectionsBeforeStop: beforeStop.stats?.connections ?? null,
         afterStop: afterStop?.fds ?? null, connectionsAfterStop: afterStop?.connections ?? null, lingeringAfterStop: afterStop?.lingering ?? null };
     fd.beforeStopMinusConnections = fd.beforeStop !== null && fd.connectionsBeforeStop !== null ? fd.beforeStop - fd.connectionsBeforeStop : null;
     fd.leakAfterStop = fd.afterStop !== null && fd.atReady !== null ? fd.afterStop - fd.atReady - (fd.connectionsAfterStop ?? 0) : null;
@@ -135,11 +137,11 @@ export function writeReport(run) {
         silentHoles: totals.holes + (anomalies.hole ?? 0) + (anomalies['epoch-changed-without-gap'] ?? 0),
         duplicates: anomalies.duplicate ?? 0, reorders: anomalies.reorder ?? 0, anomalies,
         notBackAtEnd: notBack, caughtUpAtEnd: caughtUp,
-        faults: faultRows, clientCloseCodes: closeCodes, watchdogCloses: clients.reduce((a, c) => a + c.watchdogs, 0),
+        faults: faultRows, clientCloseCodes: closeCodes, watchdogCloses: watchdogs(clients, incarnations),
         evictions, server: serverCounts,
         presenceChecks, presenceErrors: presenceErrors.length,
         incarnations: incarnations.map((i) => ({ n: i.n, startS: round((i.readyAt - i.spawnAt) / 1000, 1), ended: i.how ?? 'end',
-            rssAtReadyMiB: round(i.atReady.rssKiB / 1024, 0), fdsAtReady: i.atReady.fds })),
+            rssAtReadyMiB: round(i.atReady.rssKiB / 1024, 0), fdsAtReady: i.atReady.fds, connectionsAtReady: i.atReady.connections })),
         rssGrowthAfterWarmup: growth, fds: fd, relay: relayStats,
         deliveryLatencyMs: { p50: pct(lat, 0.5), p99: pct(lat, 0.99), max: lat.at(-1) ?? null, note: 'publish to arrival, replays after a reconnect included' },
     };
@@ -183,7 +185,7 @@ function markdown(meta, r, { chase, holeSeqs, publishDuplicates, presenceErrors,
         '| fault | times | clients touched | disconnected | stayed connected | not back | back p50 / p99 / max ms |', '|---|---|---|---|---|---|---|');
     for (const f of r.faults) L.push(`| ${f.kind} | ${f.faults} | ${f.clientsTouched} | ${f.disconnected} | ${f.stayedConnected} | ${f.notBack} | ${f.backP50Ms} / ${f.backP99Ms} / ${f.backMaxMs} |`);
     L.push('', `Server evictions by reason (/api/stats, summed over incarnations): ${j(r.evictions)}. Closes seen by clients by code: ${j(r.clientCloseCodes)}; `
-        + `closed by the client's own liveness check (no Ping for 4 s): ${r.watchdogCloses}. Server: ${j(r.server)}. Relay: ${j(r.relay)}.`, '',
+        + `closed by the client's own liveness check (no Ping for 4 s): ${j(r.watchdogCloses)}. Server: ${j(r.server)}. Relay: ${j(r.relay)}.`, '',
         `## Presence: ${r.presenceErrors} errors in ${r.presenceChecks} checks`, '');
     for (const e of presenceErrors.slice(0, 20)) L.push(`- ${j(e)}`);
     L.push('', '## Server resources', '', `Incarnations: ${j(r.incarnations)}`, '', `RSS after warm-up per incarnation: ${j(r.rssGrowthAfterWarmup)}`, '',
@@ -191,4 +193,11 @@ function markdown(meta, r, { chase, holeSeqs, publishDuplicates, presenceErrors,
     for (const t of timeline) L.push(`| ${t.atS} | ${t.inc} | ${t.rssMiB} | ${t.cpuPerS} | ${t.fds} | ${t.connections} | ${t.lingering} |`);
     L.push('');
     return L.join('\n');
+}
+
+/** The clients' own liveness closes (no Ping for 4 s): within 60 s of a server start (the reconnect storm) or not. */
+function watchdogs(clients, incarnations) {
+    const all = clients.flatMap((c) => c.watchdogs);
+    const nearStart = all.filter((t) => incarnations.some((i) => t >= i.readyAt && t < i.readyAt + 60_000)).length;
+    return { total: all.length, within60sOfAServerStart: nearStart, other: all.length - nearStart };
 }

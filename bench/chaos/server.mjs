@@ -34,14 +34,16 @@ export class Server {
         this.spawnAt = Date.now();
         const launcher = this.launcher;
         this.exited = new Promise((resolve) => launcher.once('exit', resolve));
-        // Payara: the launcher execs the JVM; WildFly: standalone.sh runs it as its child
+        // Payara: the launcher execs the JVM; WildFly: standalone.sh runs it as its child, which is known once the
+        // server is ready (before, standalone.sh also runs short-lived `java -version` checks)
         this.pid = this.opts.kind === 'payara' ? launcher.pid : null;
         const until = Date.now() + timeoutMs;
         while (Date.now() < until) {
             if (launcher.exitCode !== null || launcher.signalCode !== null) throw new Error(`server exited while starting, see ${this.opts.log}`);
-            if (this.pid === null) this.pid = childJava(launcher.pid);
-            if (this.pid !== null && (await this.ready())) {
+            if (await this.ready()) {
                 this.readyAt = Date.now();
+                if (this.opts.kind !== 'payara') this.pid = childJava(launcher.pid);
+                if (this.pid === null) throw new Error(`no JVM under ${launcher.pid}`);
                 return;
             }
             await sleep(250);
@@ -79,7 +81,7 @@ export class Server {
     /** SIGTERM (a clean stop), SIGKILL after `graceMs`; resolves when the launcher is gone. */
     async stop(signal = 'SIGTERM', graceMs = 60_000) {
         if (!this.launcher || this.launcher.exitCode !== null || this.launcher.signalCode !== null) return;
-        const pid = this.pid ?? this.launcher.pid;
+        const pid = this.opts.kind === 'payara' ? this.launcher.pid : childJava(this.launcher.pid) ?? this.launcher.pid;
         try { process.kill(pid, signal); } catch { /* gone */ }
         const timer = setTimeout(() => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }, graceMs);
         await this.exited;
