@@ -49,7 +49,7 @@ export class Faults {
                 const { drained } = await this.serverFault(p.how);
                 entry.end = Date.now();
                 entry.detail = { drained, restartMs: entry.end - entry.at };
-                await sleep(10_000); // let everybody come back before the next client fault
+                await sleep(this.cfg.smoke ? 3000 : 10_000); // let everybody come back before the next client fault
                 this.serverBusy = false;
             }
         })();
