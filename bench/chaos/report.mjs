@@ -55,21 +55,27 @@ export function writeReport(run) {
 
     // ---- faults: how many, and how long from each to its clients being back
     const byKind = {};
+    const perFault = [];
+    const runStart = incarnations[0].readyAt;
     for (const f of faults) {
         const k = (byKind[f.kind] ??= { faults: 0, clientsTouched: 0, disconnected: 0, stayed: 0, notBack: 0, backMs: [] });
         k.faults++;
         const idx = f.idx === 'all' ? clients.map((c) => c.idx) : f.idx;
         k.clientsTouched += idx.length;
         const window = (f.end ?? f.at) - f.at + silenceMs + 5000;
+        const one = { kind: f.kind, atS: round((f.at - runStart) / 1000, 1), clients: idx.length, disconnected: 0, backMs: [], detail: f.detail ?? null };
         for (const i of idx) {
             const c = clients[i];
             const down = c.downs.find(([t]) => t >= f.at - 100 && t <= f.at + window);
             if (!down) { k.stayed++; continue; }
             k.disconnected++;
+            one.disconnected++;
             const back = c.ups.find((t) => t > down[0]);
             if (back === undefined) k.notBack++;
-            else k.backMs.push(back - f.at);
+            else { k.backMs.push(back - f.at); one.backMs.push(back - f.at); }
         }
+        one.backMs.sort((x, y) => x - y);
+        perFault.push({ ...one, backP50Ms: pct(one.backMs, 0.5), backMaxMs: one.backMs.at(-1) ?? null, backMs: undefined });
     }
     const faultRows = Object.entries(byKind).map(([kind, k]) => {
         k.backMs.sort((x, y) => x - y);
@@ -137,7 +143,7 @@ export function writeReport(run) {
         silentHoles: totals.holes + (anomalies.hole ?? 0) + (anomalies['epoch-changed-without-gap'] ?? 0),
         duplicates: anomalies.duplicate ?? 0, reorders: anomalies.reorder ?? 0, anomalies,
         notBackAtEnd: notBack, caughtUpAtEnd: caughtUp,
-        faults: faultRows, clientCloseCodes: closeCodes, watchdogCloses: watchdogs(clients, incarnations),
+        faults: faultRows, perFault, clientCloseCodes: closeCodes, watchdogCloses: watchdogs(clients, incarnations),
         evictions, server: serverCounts,
         presenceChecks, presenceErrors: presenceErrors.length,
         incarnations: incarnations.map((i) => ({ n: i.n, startS: round((i.readyAt - i.spawnAt) / 1000, 1), ended: i.how ?? 'end',
@@ -184,6 +190,9 @@ function markdown(meta, r, { chase, holeSeqs, publishDuplicates, presenceErrors,
     L.push('## Faults and the time to be back (from the fault to the client subscribed again)', '',
         '| fault | times | clients touched | disconnected | stayed connected | not back | back p50 / p99 / max ms |', '|---|---|---|---|---|---|---|');
     for (const f of r.faults) L.push(`| ${f.kind} | ${f.faults} | ${f.clientsTouched} | ${f.disconnected} | ${f.stayedConnected} | ${f.notBack} | ${f.backP50Ms} / ${f.backP99Ms} / ${f.backMaxMs} |`);
+    L.push('', '<details><summary>Each fault (s after the first start; clients touched, disconnected, back p50 / max ms)</summary>', '');
+    for (const f of r.perFault) L.push(`- ${f.atS} s ${f.kind}: ${f.clients} touched, ${f.disconnected} disconnected, back ${f.backP50Ms} / ${f.backMaxMs} ms${f.detail ? ` ${j(f.detail)}` : ''}`);
+    L.push('', '</details>');
     L.push('', `Server evictions by reason (/api/stats, summed over incarnations): ${j(r.evictions)}. Closes seen by clients by code: ${j(r.clientCloseCodes)}; `
         + `closed by the client's own liveness check (no Ping for 4 s): ${j(r.watchdogCloses)}. Server: ${j(r.server)}. Relay: ${j(r.relay)}.`, '',
         `## Presence: ${r.presenceErrors} errors in ${r.presenceChecks} checks`, '');
