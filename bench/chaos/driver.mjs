@@ -280,6 +280,8 @@ process.exit(exitCode);
  */
 function presenceChecker() {
     const errors = [];
+    const zeroSince = new Map();
+    const stuck = new Set();
     let checks = 0;
     const goneBound = cfg.grace + cfg.heartbeat.interval + cfg.heartbeat.timeout + 1000 + 1000 + 2000;
     const timer = setInterval(async () => {
@@ -289,18 +291,34 @@ function presenceChecker() {
         const answers = await Promise.all([...presenceTopics].map(async (topic) => {
             try {
                 const r = await fetch(`${server.url}/api/topics/${topic}/presence`, { signal: AbortSignal.timeout(3000) });
-                return r.ok ? [topic, (await r.json()).members.map((m) => m.user)] : null;
+                return r.ok ? [topic, (await r.json()).members] : null;
             } catch {
                 return null;
             }
         }));
         const answeredAt = Date.now();
+        // server-side: a member listed with 0 connections (in its grace period) must be gone or back within grace + 1 s
+        // tick (+ the 5 s between checks + 2 s)
+        for (const [topic, members] of answers.filter(Boolean)) {
+            const seen = new Set();
+            for (const m of members) {
+                const key = `${topic} ${m.user}`;
+                seen.add(key);
+                if (m.connections > 0) { zeroSince.delete(key); continue; }
+                if (!zeroSince.has(key)) zeroSince.set(key, q);
+                else if (q - zeroSince.get(key) > cfg.grace + 1000 + 5000 + 2000 && !stuck.has(key)) {
+                    stuck.add(key);
+                    errors.push({ kind: 'listed with 0 connections past grace', topic, user: m.user, at: q, zeroSince: zeroSince.get(key) });
+                }
+            }
+            for (const key of zeroSince.keys()) if (key.startsWith(`${topic} `) && !seen.has(key)) zeroSince.delete(key);
+        }
         setTimeout(() => {
-            if (current() !== inc || serverDown) return; // a restart meanwhile: no judgement
+            if (current() !== inc) return; // a restart meanwhile: no judgement
             for (const a of answers.filter(Boolean)) {
                 checks++;
-                const [topic, users] = a;
-                const listed = new Set(users);
+                const [topic, members] = a;
+                const listed = new Set(members.map((m) => m.user));
                 for (const c of clients.filter((x) => x.topic === topic)) {
                     const touched = faults.touched(c, q - 10_000, answeredAt + 2000);
                     const upSince = lastUpBefore(c, q - 2000);
@@ -309,14 +327,16 @@ function presenceChecker() {
                         errors.push({ kind: 'missing while connected', topic, user: c.user, at: q, upSince });
                     }
                     const lastDown = c.downs.filter(([t]) => t <= q).at(-1)?.[0] ?? null;
-                    const backSince = lastDown === null ? null : c.ups.find((t) => t > lastDown && t <= answeredAt + 2000);
+                    // back (its `subscribed` arrived) up to 15 s after the answer: in a reconnect storm the server lists a
+                    // session that subscribed seconds before its client hears so
+                    const backSince = lastDown === null ? null : c.ups.find((t) => t > lastDown && t <= answeredAt + 15_000);
                     if (listed.has(c.user) && lastDown !== null && !backSince && q - lastDown > goneBound
                         && (c.ups.at(-1) ?? 0) < lastDown) {
                         errors.push({ kind: 'listed while gone', topic, user: c.user, at: q, goneSince: lastDown });
                     }
                 }
             }
-        }, 3000);
+        }, 17_000);
     }, 5000);
     return { errors, get checks() { return checks; }, stop: () => clearInterval(timer) };
 }

@@ -64,6 +64,12 @@ export function writeReport(run) {
         k.clientsTouched += idx.length;
         const window = (f.end ?? f.at) - f.at + silenceMs + 5000;
         const one = { kind: f.kind, atS: round((f.at - runStart) / 1000, 1), clients: idx.length, disconnected: 0, backMs: [], detail: f.detail ?? null };
+        // a client fault whose window a server restart began in: its clients' way back is the restart's, not its own
+        if (f.idx !== 'all' && faults.some((g) => g.idx === 'all' && g.at >= f.at && g.at <= f.at + window)) {
+            k.overlapped = (k.overlapped ?? 0) + 1;
+            perFault.push({ ...one, overlappedByServerRestart: true, backMs: undefined });
+            continue;
+        }
         for (const i of idx) {
             const c = clients[i];
             const down = c.downs.find(([t]) => t >= f.at - 100 && t <= f.at + window);
@@ -79,7 +85,7 @@ export function writeReport(run) {
     }
     const faultRows = Object.entries(byKind).map(([kind, k]) => {
         k.backMs.sort((x, y) => x - y);
-        return { kind, faults: k.faults, clientsTouched: k.clientsTouched, disconnected: k.disconnected, stayedConnected: k.stayed,
+        return { kind, faults: k.faults, overlappedByServerRestart: k.overlapped ?? 0, clientsTouched: k.clientsTouched, disconnected: k.disconnected, stayedConnected: k.stayed,
             notBack: k.notBack, backP50Ms: pct(k.backMs, 0.5), backP99Ms: pct(k.backMs, 0.99), backMaxMs: k.backMs.at(-1) ?? null };
     });
     const closeCodes = {};
@@ -127,7 +133,8 @@ export function writeReport(run) {
     });
     // the baseline: open files of a server at its start less the connections it already had (clients come back at once)
     const base = incarnations.map((i) => i.atReady.fds - (i.atReady.connections ?? 0)).filter((x) => !Number.isNaN(x));
-    const fd = { baselineAtReady: base, atReady: finalInc.atReady.fds - (finalInc.atReady.connections ?? 0), beforeStop: beforeStop.fds, connectionsBeforeStop: beforeStop.stats?.connections ?? null,
+    // the first start's files, before any client: the baseline of this server (every start is the same JVM and WAR)
+    const fd = { baselineAtReady: base, atReady: incarnations[0].atReady.fds - (incarnations[0].atReady.connections ?? 0), beforeStop: beforeStop.fds, connectionsBeforeStop: beforeStop.stats?.connections ?? null,
         afterStop: afterStop?.fds ?? null, connectionsAfterStop: afterStop?.connections ?? null, lingeringAfterStop: afterStop?.lingering ?? null };
     fd.beforeStopMinusConnections = fd.beforeStop !== null && fd.connectionsBeforeStop !== null ? fd.beforeStop - fd.connectionsBeforeStop : null;
     fd.leakAfterStop = fd.afterStop !== null && fd.atReady !== null ? fd.afterStop - fd.atReady - (fd.connectionsAfterStop ?? 0) : null;
@@ -188,10 +195,10 @@ function markdown(meta, r, { chase, holeSeqs, publishDuplicates, presenceErrors,
         L.push('');
     }
     L.push('## Faults and the time to be back (from the fault to the client subscribed again)', '',
-        '| fault | times | clients touched | disconnected | stayed connected | not back | back p50 / p99 / max ms |', '|---|---|---|---|---|---|---|');
-    for (const f of r.faults) L.push(`| ${f.kind} | ${f.faults} | ${f.clientsTouched} | ${f.disconnected} | ${f.stayedConnected} | ${f.notBack} | ${f.backP50Ms} / ${f.backP99Ms} / ${f.backMaxMs} |`);
+        '| fault | times (of which a server restart began within, left out) | clients touched | disconnected | stayed connected | not back | back p50 / p99 / max ms |', '|---|---|---|---|---|---|---|');
+    for (const f of r.faults) L.push(`| ${f.kind} | ${f.faults} (${f.overlappedByServerRestart}) | ${f.clientsTouched} | ${f.disconnected} | ${f.stayedConnected} | ${f.notBack} | ${f.backP50Ms} / ${f.backP99Ms} / ${f.backMaxMs} |`);
     L.push('', '<details><summary>Each fault (s after the first start; clients touched, disconnected, back p50 / max ms)</summary>', '');
-    for (const f of r.perFault) L.push(`- ${f.atS} s ${f.kind}: ${f.clients} touched, ${f.disconnected} disconnected, back ${f.backP50Ms} / ${f.backMaxMs} ms${f.detail ? ` ${j(f.detail)}` : ''}`);
+    for (const f of r.perFault) L.push(`- ${f.atS} s ${f.kind}: ${f.clients} touched, ${f.overlappedByServerRestart ? 'a server restart began within (left out)' : `${f.disconnected} disconnected, back ${f.backP50Ms} / ${f.backMaxMs} ms`}${f.detail ? ` ${j(f.detail)}` : ''}`);
     L.push('', '</details>');
     L.push('', `Server evictions by reason (/api/stats, summed over incarnations): ${j(r.evictions)}. Closes seen by clients by code: ${j(r.clientCloseCodes)}; `
         + `closed by the client's own liveness check (no Ping for 4 s): ${j(r.watchdogCloses)}. Server: ${j(r.server)}. Relay: ${j(r.relay)}.`, '',
