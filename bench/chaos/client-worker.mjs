@@ -3,12 +3,12 @@
 // checking every seq (ledger.mjs). The state of each subscription lives in the driver: it comes in with the config
 // (so a worker started after a kill resumes where the driver's copy ends) and goes back every `flushMs`, together
 // with what happened (closes, resumes) — atomically per message, so the driver's copy is always one the clients
-// could have had. Config in PULSE_CHAOS_WORKER: { url, localAddress, heartbeat: {interval, timeout}, flushMs,
-//   clients: [{ idx, user, topic, presence, state }] }.
+// could have had. Config in the first IPC message, { cmd: 'init', cfg: { url, localAddress, heartbeat: {interval,
+// timeout}, flushMs, clients: [{ idx, user, topic, presence, state }] } }.
 import WebSocket from 'ws';
 import { apply, fresh, subscribeMessage } from './ledger.mjs';
 
-const cfg = JSON.parse(process.env.PULSE_CHAOS_WORKER);
+const cfg = await new Promise((resolve) => process.once('message', (m) => resolve(m.cfg)));
 const silenceMs = cfg.heartbeat.interval + cfg.heartbeat.timeout + 1000; // no Ping for this long: the link is dead
 const clients = cfg.clients.map((c) => ({ ...c, state: c.state ?? fresh(), ws: null, up: false, lastFrameAt: 0,
     failures: 0, dirty: true, slowUntil: 0, timer: null }));

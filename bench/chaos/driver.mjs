@@ -102,12 +102,12 @@ let stopping = false;
 function spawnWorker(w) {
     w.gen++;
     const mine = clients.filter((c) => c.worker === w.k);
-    const child = fork(new URL('./client-worker.mjs', import.meta.url), [], {
-        env: { ...process.env, PULSE_CHAOS_WORKER: JSON.stringify({
-            url: `ws://127.0.0.1:${cfg.relayPort}/ws`, localAddress: `127.0.0.${20 + w.k}`, heartbeat: cfg.heartbeat, flushMs: 1000,
-            clients: mine.map((c) => ({ idx: c.idx, user: c.user, topic: c.topic, presence: c.presence, state: c.state })),
-        }) },
-    });
+    // the config over IPC, not the environment: the states outgrow what one environment string may hold (E2BIG)
+    const child = fork(new URL('./client-worker.mjs', import.meta.url), []);
+    child.send({ cmd: 'init', cfg: {
+        url: `ws://127.0.0.1:${cfg.relayPort}/ws`, localAddress: `127.0.0.${20 + w.k}`, heartbeat: cfg.heartbeat, flushMs: 1000,
+        clients: mine.map((c) => ({ idx: c.idx, user: c.user, topic: c.topic, presence: c.presence, state: c.state })),
+    } });
     w.child = child;
     w.alive = true;
     child.on('message', (m) => {
