@@ -281,6 +281,7 @@ process.exit(exitCode);
 function presenceChecker() {
     const errors = [];
     const zeroSince = new Map();
+    let zeroInc = null;
     const stuck = new Set();
     let checks = 0;
     const goneBound = cfg.grace + cfg.heartbeat.interval + cfg.heartbeat.timeout + 1000 + 1000 + 2000;
@@ -297,6 +298,7 @@ function presenceChecker() {
             }
         }));
         const answeredAt = Date.now();
+        if (zeroInc !== inc) { zeroSince.clear(); zeroInc = inc; } // another server: its members' grace starts anew
         // server-side: a member listed with 0 connections (in its grace period) must be gone or back within grace + 1 s
         // tick (+ the 5 s between checks + 2 s)
         for (const [topic, members] of answers.filter(Boolean)) {
