@@ -1,30 +1,19 @@
 // Runs the Pulse benchmark scenarios against a server already started by run.sh, samples the server's RSS
 // and CPU from /proc, and appends one JSON line per run to results/results.jsonl plus a Markdown summary.
-import { fork, execFileSync } from 'node:child_process';
-import { readFileSync, appendFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
+import { parseArgs, sleep, procCpu, procCpuSeconds, procRssKiB, machineCpu, pct } from './lib/proc.mjs';
+import { forkAsking } from './lib/ipc.mjs';
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
+const args = parseArgs();
 const base = args.url ?? 'http://127.0.0.1:8090';
 const wsUrl = base.replace(/^http/, 'ws') + '/ws';
 const serverPid = Number(args.pid);
 const smoke = args.smoke === 'true';
 const perProcess = Number(args['per-process'] ?? 3500); // below the ~20,000 open files one process may hold
 const resultsDir = new URL('./results/', import.meta.url);
-const HZ = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function procCpu(pid) {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return { user: Number(fields[11]) / HZ, system: Number(fields[12]) / HZ };
-}
-function procCpuSeconds(pid) {
-    const { user, system } = procCpu(pid);
-    return user + system;
-}
-function procRssKiB(pid) {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-}
 /** Live heap (KiB): the objects left after a full GC, from the JDK's jcmd; null when it is not at hand. */
 function liveHeapKiB(pid) {
     // the histogram counts live objects right after its own full GC; "GC.run, then jstat" also counted the eden
@@ -37,14 +26,6 @@ function liveHeapKiB(pid) {
         return null;
     }
 }
-function machineCpu() {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const idle = f[3] + f[4];
-    return { busy: f.reduce((a, b) => a + b, 0) - idle, total: f.reduce((a, b) => a + b, 0) };
-}
-function pct(sorted, q) {
-    return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : null;
-}
 async function api(path, init) {
     const r = await fetch(base + path, init);
     return r.json();
@@ -56,12 +37,8 @@ async function generators(total, extra = {}) {
     const gens = [];
     for (let i = 0; i < n; i++) {
         const count = Math.floor(total / n) + (i < total % n ? 1 : 0);
-        const child = fork(new URL('./loadgen.mjs', import.meta.url), [], {
-            env: { ...process.env, PULSE_LOADGEN: JSON.stringify({ url: wsUrl, count, localAddress: `127.0.0.${2 + i}`, ...extra }) },
-        });
-        const pending = [];
-        child.on('message', (m) => pending.shift()?.(m));
-        const ask = (msg) => new Promise((resolve) => { pending.push(resolve); child.send(msg); });
+        const { child, ask } = forkAsking(new URL('./loadgen.mjs', import.meta.url),
+            { PULSE_LOADGEN: JSON.stringify({ url: wsUrl, count, localAddress: `127.0.0.${2 + i}`, ...extra }) });
         gens.push({ child, count, ask });
     }
     return gens;
@@ -277,4 +254,3 @@ if (failures.length) {
     process.exit(1);
 }
 console.log(`${runs.length} passed, 0 failed`);
-void existsSync;

@@ -3,18 +3,17 @@
 // cost of store=redis against store=memory, and publish throughput of one topic through the Redis script.
 // Appends one JSON line per run to results/results.jsonl and writes results/summary-cluster.md
 // (smoke-cluster.md for --smoke). Exits 1 on a lost subscriber or an undelivered or out-of-order message.
-import { fork, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, appendFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
+import { parseArgs, sleep, round, procCpu, procRssKiB, machineCpu, pct } from './lib/proc.mjs';
+import { forkAsking } from './lib/ipc.mjs';
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
+const args = parseArgs();
 const smoke = args.smoke === 'true';
 const only = args.only ?? 'all';
 const perProcess = Number(args['per-process'] ?? 3500);
 const resultsDir = new URL('./results/', import.meta.url);
-const HZ = 100; // USER_HZ
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const round = (x, d = 3) => (x === null || x === undefined || Number.isNaN(x) ? null : +x.toFixed(d));
 
 const node = (name, store) => ({ name, store, url: args[name], pid: Number(args[`${name}-pid`]) });
 const mem = args.mem ? node('mem', 'memory') : null; // the reference; not started for --smoke
@@ -26,17 +25,6 @@ const started = Date.now();
 const phase = (what) => console.error(`[cluster bench +${Math.round((Date.now() - started) / 1000)} s] ${what}`);
 
 // ---- measuring ------------------------------------------------------------------------------------------------
-function procCpu(pid) {
-    try {
-        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-        return { user: Number(f[11]) / HZ, system: Number(f[12]) / HZ };
-    } catch {
-        return null; // gone
-    }
-}
-function procRssKiB(pid) {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-}
 function liveHeapKiB(pid) {
     if (smoke) {
         return null; // a full GC and a class histogram: seconds the smoke does not need
@@ -49,11 +37,6 @@ function liveHeapKiB(pid) {
         return null;
     }
 }
-function machineCpu() {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const idle = f[3] + f[4];
-    return { busy: f.reduce((a, b) => a + b, 0) - idle, total: f.reduce((a, b) => a + b, 0) };
-}
 function redisInfo() {
     const text = execFileSync('redis-cli', ['-p', String(redis.port), 'info'], { encoding: 'utf8' });
     const get = (k) => Number(new RegExp(`^${k}:(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
@@ -61,9 +44,6 @@ function redisInfo() {
 }
 function redisCall(...cmd) {
     return execFileSync('redis-cli', ['-p', String(redis.port), ...cmd], { encoding: 'utf8' }).trim();
-}
-function pct(sorted, q) {
-    return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : null;
 }
 /** /api/stats of a node ({} when it does not answer after a few tries: an overloaded node is a figure, not a crash). */
 async function api(n, path) {
@@ -125,10 +105,7 @@ async function generators(target, total, extra = {}) {
         const address = nextAddress++;
         const cfg = { url: target.url.replace(/^http/, 'ws') + '/ws', count, localAddress: `127.0.0.${address}`, ...extra };
         if (extra.userPrefix) cfg.userPrefix = `${extra.userPrefix}${address}-`;
-        const child = fork(new URL('./loadgen.mjs', import.meta.url), [], { env: { ...process.env, PULSE_LOADGEN: JSON.stringify(cfg) } });
-        const pending = [];
-        child.on('message', (m) => pending.shift()?.(m));
-        const ask = (msg) => new Promise((resolve) => { pending.push(resolve); child.send(msg); });
+        const { child, ask } = forkAsking(new URL('./loadgen.mjs', import.meta.url), { PULSE_LOADGEN: JSON.stringify(cfg) });
         gens.push({ child, count, ask, node: target });
     }
     return gens;
@@ -290,10 +267,7 @@ async function throughput(label, pub, sub, ks, seconds, bytes) {
     await settle(sub);
     const subGens = await generators(sub, 1, { topic });
     await all(subGens, { cmd: 'connect' });
-    const publisher = fork(new URL('./publisher.mjs', import.meta.url), []);
-    const pending = [];
-    publisher.on('message', (m) => pending.shift()?.(m));
-    const ask = (msg) => new Promise((resolve) => { pending.push(resolve); publisher.send(msg); });
+    const { child: publisher, ask } = forkAsking(new URL('./publisher.mjs', import.meta.url));
     const steps = [];
     let best = null;
     let flat = 0;

@@ -2,34 +2,14 @@
 // for a given time. Driven by cluster.mjs over IPC; reports what the server answered, so that the subscriber's
 // deliveries can be checked against the seqs the server handed out. Never run against anything but a local server.
 import http from 'node:http';
+import { post as postJson } from './lib/http.mjs';
 
 const HZ = 1e6; // process.cpuUsage() counts microseconds
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function post(agent, url, body) {
-    return new Promise((resolve) => {
-        const req = http.request(url, {
-            method: 'POST', agent,
-            headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
-        }, (res) => {
-            const chunks = [];
-            res.on('data', (c) => chunks.push(c));
-            res.on('end', () => {
-                let seq = null;
-                if (res.statusCode === 202) {
-                    try {
-                        seq = JSON.parse(Buffer.concat(chunks).toString()).seq;
-                    } catch {
-                        seq = null;
-                    }
-                }
-                resolve({ status: res.statusCode, seq });
-            });
-            res.on('error', () => resolve({ status: 'error', seq: null }));
-        });
-        req.on('error', (e) => resolve({ status: e.code ?? 'error', seq: null }));
-        req.end(body);
-    });
+async function post(agent, url, body) {
+    const { status, body: answer } = await postJson(agent, url, body);
+    return { status, seq: status === 202 && answer && Number.isInteger(answer.seq) ? answer.seq : null };
 }
 
 /** K loops publishing back to back for `seconds`; each body carries the step, the publisher's clock and padding. */

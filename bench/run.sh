@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds the WAR, starts it on Payara Micro (heartbeat 1 s / 2 s) and runs the benchmark scenarios against it
 # from separate load-generator processes on loopback.
-# Usage: bench/run.sh [--smoke] [--scenario=idle|fanout|silent|cluster|overload] [--server=payara|wildfly] [--idle-clients=1000,10000]
+# Usage: bench/run.sh [--smoke] [--scenario=idle|fanout|silent|cluster|overload|chaos] [--server=payara|wildfly] [--idle-clients=1000,10000]
 # Results: bench/results/results.jsonl (one JSON line per run) and bench/results/summary.md (smoke.md for --smoke).
 # --scenario=cluster (not in the default set: it takes about 6 minutes) hands over to bench/cluster.sh: Redis, two
 # nodes with store=redis and one with store=memory; summary-cluster.md (smoke-cluster.md with --smoke).
 # --scenario=overload (not in the default set) pins the server with taskset to the last CPU at nice 10 and runs
 # bench/overload.mjs: busy loops on that CPU while clients answer Pings; summary-overload.md.
+# --scenario=chaos (not in the default set: 10 minutes, --duration=S) hands over to bench/chaos/chaos.sh: faults injected
+# while 2,000 resuming clients count every seq; chaos-<server>.md (chaos-smoke-<server>.md with --smoke).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${BENCH_PORT:-18090}
@@ -25,7 +27,7 @@ done
 if [ "$scenario" = cluster ] && [ "$server_kind" != payara ]; then
   echo "--scenario=cluster runs on Payara Micro only"; exit 2
 fi
-wildfly_home=target/wildfly-39.0.1.Final
+wildfly_home=target/wildfly-39.0.1.Final # as in bench/server.sh
 
 # (re)build when the WAR is missing or older than src/main; test sources are not compiled (maven.test.skip), so a
 # test tree in mid-change does not stop the bench. BENCH_MVN_OPTS adds options (e.g. -o)
@@ -42,14 +44,12 @@ if [ "$scenario" = cluster ]; then
 fi
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+source bench/server.sh
+if [ "$scenario" = chaos ]; then
+  exec bash bench/chaos/chaos.sh --server="$server_kind" ${smoke:+--smoke=$smoke} "${extra[@]}"
+fi
 log=bench/results/server.log
 mkdir -p bench/results
-# GC settings per server (bench/README.md): Payara's per-connection garbage needs G1's adaptive young
-# generation (SerialGC pauses overflowed its I/O queue); WildFly holds least with SerialGC and a small one
-case "$server_kind" in
-  wildfly) java_opts=${BENCH_JAVA_OPTS:--Xms512m -Xmx2g -XX:+UseSerialGC -Xmn64m -Xss512k} ;;
-  *) java_opts=${BENCH_JAVA_OPTS:--Xms512m -Xmx2g -XX:+UseG1GC -Xss512k} ;;
-esac
 prefix=()
 if [ "$scenario" = overload ]; then
   cpu=$(( $(nproc) - 1 ))
@@ -60,26 +60,16 @@ fi
 export PULSE_HEARTBEAT_INTERVAL=1000 PULSE_HEARTBEAT_TIMEOUT=2000 PULSE_LIMITS_PER_ADDRESS=0 \
   PULSE_RATE_MESSAGES_PER_SECOND=1000
 case "$server_kind" in
-  payara)
-    "${prefix[@]}" java $java_opts -jar target/payara-micro.jar \
-      --deploy target/pulse.war --port "$port" --contextroot / --nocluster --nohazelcast ${BENCH_PAYARA_ARGS:-} \
-      >"$log" 2>&1 &
-    launcher=$! ;;
-  wildfly)
-    # a private copy of standalone/, so the bench never deploys into the WildFly the integration tests use
-    base=$(mktemp -d /tmp/pulse-bench-wildfly.XXXXXX)
-    cp -r "$wildfly_home/standalone/." "$base/"
-    cp target/pulse.war "$base/deployments/ROOT.war"
-    if [ "${BENCH_WILDFLY_TUNING:-true}" = true ]; then  # what deploy.sh applies too
-      "$wildfly_home/bin/jboss-cli.sh" --file=server-config/wildfly/pulse-tuning.cli -Djboss.server.base.dir="$base" \
-        >/dev/null
-    fi
-    JAVA_OPTS="$java_opts" "${prefix[@]}" "$wildfly_home/bin/standalone.sh" -c standalone.xml -Djboss.server.base.dir="$base" \
-      -Djboss.bind.address=127.0.0.1 -Djboss.http.port="$port" -Djboss.socket.binding.port-offset=0 \
-      -Djboss.management.http.port=$((port + 1)) >"$log" 2>&1 &
-    launcher=$! ;;
+  payara) ;;
+  wildfly) base=$(bench_prepare_wildfly) ;;
   *) echo "unknown --server=$server_kind (payara or wildfly)"; exit 2 ;;
 esac
+if [ ${#prefix[@]} -gt 0 ]; then # taskset and nice exec the server in turn: the pid stays the server's
+  "${prefix[@]}" bash bench/server.sh run "$server_kind" "$port" "${base:-}" >"$log" 2>&1 &
+else
+  (bench_run_server "$server_kind" "$port" "${base:-}") >"$log" 2>&1 &
+fi
+launcher=$!
 server=$launcher
 stop_server() {
   kill $server $launcher 2>/dev/null || true

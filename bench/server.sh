@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# How the bench starts a server (run.sh sources this file; the chaos driver runs it as a command to start and restart
+# its server). JVM settings per server (bench/README.md): Payara's per-connection garbage needs G1's adaptive young
+# generation (SerialGC pauses overflowed its I/O queue); WildFly holds least with SerialGC and a small one.
+#   bench/server.sh prepare wildfly            → prints a private copy of standalone/ with the WAR and the tuning applied
+#   bench/server.sh run payara PORT [ROOTDIR]   → Payara Micro in the foreground (exec: this pid is the JVM)
+#   bench/server.sh run wildfly PORT BASE       → WildFly on BASE (from prepare) in the foreground; the JVM is a child
+# The caller sets the PULSE_* environment. Management port of WildFly: BENCH_WILDFLY_MGMT_PORT (default PORT + 1).
+bench_wildfly_home=target/wildfly-39.0.1.Final
+
+bench_java_opts() { # kind
+  case "$1" in
+    wildfly) echo "${BENCH_JAVA_OPTS:--Xms512m -Xmx2g -XX:+UseSerialGC -Xmn64m -Xss512k}" ;;
+    *) echo "${BENCH_JAVA_OPTS:--Xms512m -Xmx2g -XX:+UseG1GC -Xss512k}" ;;
+  esac
+}
+
+# a private copy of standalone/, so the bench never deploys into the WildFly the integration tests use
+bench_prepare_wildfly() {
+  local base
+  base=$(mktemp -d /tmp/pulse-bench-wildfly.XXXXXX)
+  cp -r "$bench_wildfly_home/standalone/." "$base/"
+  cp target/pulse.war "$base/deployments/ROOT.war"
+  if [ "${BENCH_WILDFLY_TUNING:-true}" = true ]; then # what deploy.sh applies too
+    "$bench_wildfly_home/bin/jboss-cli.sh" --file=server-config/wildfly/pulse-tuning.cli -Djboss.server.base.dir="$base" \
+      >/dev/null
+  fi
+  echo "$base"
+}
+
+bench_run_server() { # kind port [rootdir|base]; replaces this shell with the server
+  local kind=$1 port=$2 dir=${3:-}
+  local java_opts
+  java_opts=$(bench_java_opts "$kind")
+  case "$kind" in
+    payara)
+      # shellcheck disable=SC2086
+      exec java $java_opts -jar target/payara-micro.jar --deploy "${BENCH_WAR:-target/pulse.war}" --port "$port" \
+        --contextroot / --nocluster --nohazelcast ${dir:+--rootdir "$dir"} ${BENCH_PAYARA_ARGS:-} ;;
+    wildfly)
+      JAVA_OPTS="$java_opts" exec "$bench_wildfly_home/bin/standalone.sh" -c standalone.xml -Djboss.server.base.dir="$dir" \
+        -Djboss.bind.address=127.0.0.1 -Djboss.http.port="$port" -Djboss.socket.binding.port-offset=0 \
+        -Djboss.management.http.port="${BENCH_WILDFLY_MGMT_PORT:-$((port + 1))}" ;;
+    *) echo "unknown server $kind (payara or wildfly)" >&2; exit 2 ;;
+  esac
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then # run as a command, not sourced
+  set -euo pipefail
+  cd "$(dirname "$0")/.."
+  case "${1:-}" in
+    prepare) [ "${2:-}" = wildfly ] && bench_prepare_wildfly ;;
+    run) shift; bench_run_server "$@" ;;
+    *) echo "usage: bench/server.sh prepare wildfly | run payara|wildfly PORT [ROOTDIR|BASE]" >&2; exit 2 ;;
+  esac
+fi
