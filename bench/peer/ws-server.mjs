@@ -3,7 +3,7 @@
 // it (ratios hold on a noisy machine; absolute times don't). Single process, no cluster, no history, no auth.
 //
 //   WebSocket at /ws: `welcome` on open; `subscribe` → `subscribed` (the topic's last seq); fan-out as
-//     `{"type":"message","topic","seq","epoch","time","data"}`, encoded once per publish and the same string sent
+//     `{"type":"message","topic","seq","epoch","time","data"}`, encoded once per publish and the same bytes sent
 //     to every subscriber (as Pulse does). Other client messages are ignored.
 //   Heartbeat as Pulse's (PROTOCOL.md, Liveness): a tick every `interval` ms sends a protocol-level Ping (8-byte
 //     payload, the send time) to every session; a session from which nothing (Pong or message) has arrived for
@@ -71,10 +71,11 @@ const server = http.createServer((req, res) => {
             const name = publish[1];
             const t = topic(name);
             const seq = ++t.seq;
-            // encoded once, the same string to every subscriber
-            const frame = JSON.stringify({ type: 'message', topic: name, seq, epoch: t.epoch, time: Date.now(), data });
+            // encoded once (JSON and UTF-8), the same bytes sent as a text frame to every subscriber: ws would
+            // otherwise turn a string into a new Buffer on every send
+            const frame = Buffer.from(JSON.stringify({ type: 'message', topic: name, seq, epoch: t.epoch, time: Date.now(), data }));
             for (const s of t.subscribers) {
-                s.ws.send(frame);
+                s.ws.send(frame, { binary: false });
             }
             stats.published++;
             reply(202, { topic: name, seq });
