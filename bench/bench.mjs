@@ -131,7 +131,7 @@ async function watchTicks(t, work) {
         ticks: {
             ticksPerSecond: +((last.ticks - first.ticks) / ((Date.now() - t0) / 1000)).toFixed(2),
             tickP50Ms: pct(durations, 0.5), tickMaxMs: durations.at(-1) ?? null,
-            lagP50Ms: pct(lags, 0.5), lagMaxMs: lags.at(-1) ?? null,
+            lagP50Ms: lags.length ? +pct(lags, 0.5).toFixed(1) : null, lagMaxMs: lags.length ? +lags.at(-1).toFixed(1) : null,
         },
     };
 }
