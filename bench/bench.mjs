@@ -103,6 +103,17 @@ const merge = (reports) => ({
     genCpuSeconds: reports.reduce((a, r) => a + (r.cpu.user + r.cpu.system) / 1e6, 0),
 });
 
+/** The close codes clients saw, when any closed: 1013 admission refused, 4000 heartbeat, 1006 no close frame. */
+function closeCodes(r) {
+    if (!r.closes.length) {
+        return {};
+    }
+    const codes = {};
+    for (const c of r.closes) {
+        codes[c.code] = (codes[c.code] ?? 0) + 1;
+    }
+    return { closeCodes: Object.entries(codes).map(([k, v]) => `${k}×${v}`).join(' ') };
+}
 /** Samples the heartbeat's tick (how long the last one ran, how many ran) once a second while `work` runs. */
 async function watchTicks(t, work) {
     const first = (await api(t, '/api/stats')).heartbeat;
@@ -174,6 +185,7 @@ async function idle(t, clients, seconds) {
         serverCpuKernelShare: +((kernel1 - kernel0) / Math.max(0.01, cpu1 - cpu0)).toFixed(2), // syscalls: socket I/O
         pingsPerClientPerSecond: +pingsPerClientPerSecond.toFixed(3),
         unexpectedCloses: r.closes.length,
+        ...closeCodes(r),
         ...ticks,
         loadGenCpuSeconds: +r.genCpuSeconds.toFixed(2),
         ...(otherOf(t) ? { otherServerCpuSecondsPerSecond: +((other1 - other0) / elapsed).toFixed(3) } : {}),
@@ -211,6 +223,7 @@ async function fanout(t, clients, publishes, gapMs, bytes) {
         subscribed: r.connected,
         deliveries: lat.length,
         deliveryRatio: +(lat.length / (clients * publishes)).toFixed(4),
+        ...closeCodes(r),
         latencyP50Ms: pct(lat, 0.5), latencyP99Ms: pct(lat, 0.99), latencyMaxMs: lat.at(-1) ?? null,
         serverCpuSeconds: +(cpu1 - cpu0).toFixed(2),
         ...ticks,
@@ -257,6 +270,7 @@ async function silent(t, clients, silentCount, windowMs, intervalMs, timeoutMs) 
 const meta = {
     date: new Date().toISOString(), machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0].model}`,
     pulse: pulseLabel, peer: peer ? peer.label : null, smoke,
+    loadAverage: os.loadavg().map((x) => +x.toFixed(1)), // other work on the machine at the start (1, 5, 15 min)
 };
 const hb = (await api(pulse, '/api/stats')).heartbeat;
 if (peer) {
@@ -302,7 +316,7 @@ if (smoke) {
 // figures whose ratio says nothing (counts, settings, pass/fail) get none
 const noRatio = new Set(['scenario', 'clients', 'seconds', 'publishes', 'bytes', 'silentClients', 'boundMs', 'connected',
     'subscribed', 'deliveries', 'deliveryRatio', 'detected', 'undetected', 'closedWith4000', 'healthyClosed', 'unexpectedCloses',
-    'rssBeforeKiB', 'rssAfterKiB', 'machineBusy', 'otherServerCpuSecondsPerSecond', 'otherServerCpuSeconds', 'server', 'role']);
+    'rssBeforeKiB', 'rssAfterKiB', 'machineBusy', 'closeCodes', 'otherServerCpuSecondsPerSecond', 'otherServerCpuSeconds', 'server', 'role']);
 function ratio(p, r) {
     return typeof p === 'number' && typeof r === 'number' && r > 0 ? p / r : null;
 }
@@ -320,7 +334,7 @@ for (const pair of pairs) {
     }
 }
 const title = `# Pulse bench ${meta.date}${smoke ? ' (smoke)' : ''}`;
-const lines = [title, '', `Machine: ${meta.machine}. Server: ${meta.pulse}, heartbeat ${hb.interval} ms / ${hb.timeout} ms.`
+const lines = [title, '', `Machine: ${meta.machine}, load average ${meta.loadAverage.join(', ')} at the start, ${os.loadavg().map((x) => x.toFixed(1)).join(', ')} at the end. Server: ${meta.pulse}, heartbeat ${hb.interval} ms / ${hb.timeout} ms.`
     + (peer ? ` Reference: ${peer.label}, bench/peer/ws-server.mjs, the same heartbeat, run first in each scenario with the same load generators.` : ''), ''];
 if (peer) {
     // the overview: the figures the README's ratio table quotes
