@@ -76,7 +76,8 @@ case "$server_kind" in
       >"$log" 2>&1 &
     launcher=$! ;;
   wildfly)
-    # a private copy of standalone/, so the bench never deploys into the WildFly the integration tests use
+    # a private copy of standalone/, so the bench never deploys into the WildFly the integration tests use; its own
+    # ports (http, management +1, https +3; the ws reference takes +2): a WildFly of other work on 8443 stopped it
     base=$(mktemp -d /tmp/pulse-bench-wildfly.XXXXXX)
     cp -r "$wildfly_home/standalone/." "$base/"
     cp target/pulse.war "$base/deployments/ROOT.war"
@@ -86,7 +87,7 @@ case "$server_kind" in
     fi
     JAVA_OPTS="$java_opts" "${prefix[@]}" "$wildfly_home/bin/standalone.sh" -c standalone.xml -Djboss.server.base.dir="$base" \
       -Djboss.bind.address=127.0.0.1 -Djboss.http.port="$port" -Djboss.socket.binding.port-offset=0 \
-      -Djboss.management.http.port=$((port + 1)) >"$log" 2>&1 &
+      -Djboss.management.http.port=$((port + 1)) -Djboss.https.port=$((port + 3)) >"$log" 2>&1 &
     launcher=$! ;;
   *) echo "unknown --server=$server_kind (payara or wildfly)"; exit 2 ;;
 esac
