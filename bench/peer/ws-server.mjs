@@ -143,6 +143,8 @@ wss.on('connection', (ws) => {
     ws.send(JSON.stringify({ type: 'welcome', session: randomUUID(), user: null, heartbeat: { interval, timeout }, time: Date.now() }));
 });
 
+// ticks on a fixed schedule (every `interval` from the start, as Pulse's @Schedule ticks on every second), not
+// `interval` after the last one ended: a tick that overran the next start skips it (ticksSkipped), as Pulse does
 let expected = Date.now() + interval;
 function tick() {
     const now = Date.now();
@@ -150,7 +152,6 @@ function tick() {
     if (tickLates.length > 3) {
         tickLates.shift();
     }
-    expected = now + interval;
     stats.ticks++;
     stats.lastTickAt = now;
     const payload = Buffer.alloc(8);
@@ -168,11 +169,17 @@ function tick() {
             s.pingedAt = now;
         }
     }
-    const ms = Date.now() - now;
-    stats.lastTickMillis = ms;
-    stats.maxTickMillis = Math.max(stats.maxTickMillis, ms);
+    const end = Date.now();
+    stats.lastTickMillis = end - now;
+    stats.maxTickMillis = Math.max(stats.maxTickMillis, end - now);
+    expected += interval;
+    while (expected <= end) {
+        expected += interval;
+        stats.ticksSkipped++;
+    }
+    setTimeout(tick, expected - end);
 }
-setInterval(tick, interval);
+setTimeout(tick, interval);
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
     process.on(signal, () => process.exit(0));
