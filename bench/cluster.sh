@@ -12,7 +12,7 @@ extra=()
 for a in "$@"; do
   case "$a" in
     --smoke) smoke=true ;;
-    --scenario=* | --server=*) ;;
+    --scenario=* | --server=* | --peer=*) ;;
     *) extra+=("$a") ;;
   esac
 done

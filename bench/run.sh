@@ -2,7 +2,11 @@
 # Builds the WAR, starts it on Payara Micro (heartbeat 1 s / 2 s) and runs the benchmark scenarios against it
 # from separate load-generator processes on loopback.
 # Usage: bench/run.sh [--smoke] [--scenario=idle|fanout|silent|cluster|overload|chaos] [--server=payara|wildfly] [--idle-clients=1000,10000]
+#                     [--peer=ws|none]
 # Results: bench/results/results.jsonl (one JSON line per run) and bench/results/summary.md (smoke.md for --smoke).
+# --peer=ws (the default for idle, fanout and silent) also starts bench/peer/ws-server.mjs, a small Node `ws` server
+# with the same heartbeat, and runs every scenario against it first, then against Pulse: each figure is reported
+# beside the reference's with the ratio Pulse/ws. --peer=none runs Pulse alone. Not for cluster or overload.
 # --scenario=cluster (not in the default set: it takes about 6 minutes) hands over to bench/cluster.sh: Redis, two
 # nodes with store=redis and one with store=memory; summary-cluster.md (smoke-cluster.md with --smoke).
 # --scenario=overload (not in the default set) pins the server with taskset to the last CPU at nice 10 and runs
@@ -15,15 +19,21 @@ port=${BENCH_PORT:-18090}
 smoke=false
 server_kind=payara
 scenario=all
+peer=ws
 extra=()
 for a in "$@"; do
   case "$a" in
     --smoke) smoke=true ;;
+    --peer=*) peer=${a#--peer=} ;;
     --server=*) server_kind=${a#--server=} ;;
     --scenario=*) scenario=${a#--scenario=}; extra+=("$a") ;;
     *) extra+=("$a") ;;
   esac
 done
+case "$peer" in ws | none) ;; *) echo "unknown --peer=$peer (ws or none)"; exit 2 ;; esac
+if [ "$scenario" = cluster ] || [ "$scenario" = overload ]; then
+  peer=none  # Pulse's own behaviour (several nodes and a store; a starved node's lag allowance): no reference
+fi
 if [ "$scenario" = cluster ] && [ "$server_kind" != payara ]; then
   echo "--scenario=cluster runs on Payara Micro only"; exit 2
 fi
@@ -71,7 +81,9 @@ else
 fi
 launcher=$!
 server=$launcher
+peer_pid=
 stop_server() {
+  [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null || true
   kill $server $launcher 2>/dev/null || true
   # WildFly's JVM is a child of standalone.sh: when it never became ready, $server is still the script
   [ -n "${base:-}" ] && pkill -f -- "-Djboss.server.base.dir=$base" 2>/dev/null || true
@@ -79,12 +91,24 @@ stop_server() {
   [ -n "${base:-}" ] && rm -rf "$base" || true
 }
 trap stop_server EXIT
+peer_args=()
+if [ "$peer" = ws ]; then
+  # the reference: one Node process, the same heartbeat (it reads PULSE_HEARTBEAT_INTERVAL/TIMEOUT from above)
+  peer_port=${BENCH_PEER_PORT:-$((port + 2))}
+  node --expose-gc bench/peer/ws-server.mjs --port="$peer_port" >bench/results/peer.log 2>&1 &
+  peer_pid=$!
+  peer_args=(--peer-url="http://127.0.0.1:$peer_port" --peer-pid="$peer_pid")
+fi
 for _ in $(seq 1 120); do
   curl -sf -o /dev/null "http://127.0.0.1:$port/health/ready" && break
   kill -0 $server 2>/dev/null || { echo "server died, see $log"; exit 1; }
   sleep 0.5
 done
 curl -sf -o /dev/null "http://127.0.0.1:$port/health/ready" || { echo "server not ready, see $log"; exit 1; }
+if [ -n "$peer_pid" ]; then
+  curl -sf -o /dev/null "http://127.0.0.1:$peer_port/health/ready" \
+    || { echo "the ws reference is not ready, see bench/results/peer.log"; exit 1; }
+fi
 if [ "$server_kind" = wildfly ]; then
   server=$(pgrep -f -- "-Djboss.server.base.dir=$base" | grep -v "^$launcher\$" | sed -n 1p)  # the JVM, not the script
 fi
@@ -93,4 +117,5 @@ if [ "$scenario" = overload ]; then
   node bench/overload.mjs --url="http://127.0.0.1:$port" --cpu="$cpu" --smoke=$smoke "${extra[@]}" || exec_status=$?
   exit $exec_status
 fi
-node bench/bench.mjs --url="http://127.0.0.1:$port" --pid="$server" --server="$server_kind" --smoke=$smoke "${extra[@]}"
+node bench/bench.mjs --url="http://127.0.0.1:$port" --pid="$server" --server="$server_kind" --smoke=$smoke \
+  "${peer_args[@]}" "${extra[@]}"

@@ -5,7 +5,8 @@
 #   bench/server.sh prepare wildfly            → prints a private copy of standalone/ with the WAR and the tuning applied
 #   bench/server.sh run payara PORT [ROOTDIR]   → Payara Micro in the foreground (exec: this pid is the JVM)
 #   bench/server.sh run wildfly PORT BASE       → WildFly on BASE (from prepare) in the foreground; the JVM is a child
-# The caller sets the PULSE_* environment. Management port of WildFly: BENCH_WILDFLY_MGMT_PORT (default PORT + 1).
+# The caller sets the PULSE_* environment. Management port of WildFly: BENCH_WILDFLY_MGMT_PORT (default PORT + 1);
+# its https port is PORT + 3 (not 8443, which another WildFly on the machine may hold; PORT + 2 is the ws reference's).
 bench_wildfly_home=target/wildfly-39.0.1.Final
 
 bench_java_opts() { # kind
@@ -40,7 +41,7 @@ bench_run_server() { # kind port [rootdir|base]; replaces this shell with the se
     wildfly)
       JAVA_OPTS="$java_opts" exec "$bench_wildfly_home/bin/standalone.sh" -c standalone.xml -Djboss.server.base.dir="$dir" \
         -Djboss.bind.address=127.0.0.1 -Djboss.http.port="$port" -Djboss.socket.binding.port-offset=0 \
-        -Djboss.management.http.port="${BENCH_WILDFLY_MGMT_PORT:-$((port + 1))}" ;;
+        -Djboss.management.http.port="${BENCH_WILDFLY_MGMT_PORT:-$((port + 1))}" -Djboss.https.port=$((port + 3)) ;;
     *) echo "unknown server $kind (payara or wildfly)" >&2; exit 2 ;;
   esac
 }
