@@ -86,7 +86,9 @@ test('npm pack: the tarball installs into a scratch project, imports in Node wit
         await mkdir(app);
         await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
         const ws = JSON.parse(await readFile(join(CLIENT, 'node_modules/ws/package.json'), 'utf8')).version;
-        await run(NPM, ['install', '--no-audit', '--no-fund', '--offline', '--no-package-lock',
+        // the cache when it has ws, else the registry: a fresh machine's cache has ws's tarball (from npm ci) but
+        // not its metadata, which resolving `ws@<version>` needs (--offline failed there with ENOTCACHED)
+        await run(NPM, ['install', '--no-audit', '--no-fund', '--prefer-offline', '--no-package-lock',
             join(dir, info.filename), `ws@${ws}`], { cwd: app });
         await writeFile(join(app, 'main.mjs'), APP);
         const { stdout } = await run(process.execPath, ['main.mjs', `ws://127.0.0.1:${port}/ws`], { cwd: app, timeout: 20_000 });
