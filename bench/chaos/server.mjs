@@ -71,7 +71,10 @@ export class Server {
 
     async drain() {
         try {
-            const r = await fetch(`${this.url}/api/drain`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+            // every POST of the API must say JSON (415 otherwise: no cross-site form can post)
+            const r = await fetch(`${this.url}/api/drain`, {
+                method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}', signal: AbortSignal.timeout(10_000),
+            });
             return r.ok ? await r.json() : { status: r.status };
         } catch (e) {
             return { error: e.message };
