@@ -7,6 +7,7 @@
 #   bench/server.sh run wildfly PORT BASE       → WildFly on BASE (from prepare) in the foreground; the JVM is a child
 # The caller sets the PULSE_* environment. Management port of WildFly: BENCH_WILDFLY_MGMT_PORT (default PORT + 1);
 # its https port is PORT + 3 (not 8443, which another WildFly on the machine may hold; PORT + 2 is the ws reference's).
+# Another Payara Micro: BENCH_PAYARA_JAR (e.g. 7.2026.11 from ~/.m2) with BENCH_JAVA (a java 21+ for Payara 7).
 bench_wildfly_home=target/wildfly-39.0.1.Final
 
 bench_java_opts() { # kind
@@ -36,7 +37,7 @@ bench_run_server() { # kind port [rootdir|base]; replaces this shell with the se
   case "$kind" in
     payara)
       # shellcheck disable=SC2086
-      exec java $java_opts -jar target/payara-micro.jar --deploy "${BENCH_WAR:-target/pulse.war}" --port "$port" \
+      exec "${BENCH_JAVA:-java}" $java_opts -jar "${BENCH_PAYARA_JAR:-target/payara-micro.jar}" --deploy "${BENCH_WAR:-target/pulse.war}" --port "$port" \
         --contextroot / --nocluster --nohazelcast ${dir:+--rootdir "$dir"} ${BENCH_PAYARA_ARGS:-} ;;
     wildfly)
       JAVA_OPTS="$java_opts" exec "$bench_wildfly_home/bin/standalone.sh" -c standalone.xml -Djboss.server.base.dir="$dir" \

@@ -80,7 +80,9 @@ public final class PulseEndpoint extends Endpoint {
             return;
         }
         session.setMaxTextMessageBufferSize(settings.maxMessageBytes());
-        session.setMaxIdleTimeout(0); // liveness is the heartbeat's job: Pings would reset an idle timeout anyway
+        // Liveness is the heartbeat's job. Negative rather than 0 (both mean "never"): Tyrus 2.2 (Payara 7) then
+        // schedules no idle-timeout task per frame, each of which costs Payara a ServiceLoader scan (bench/README.md)
+        session.setMaxIdleTimeout(-1);
         String remote = HandshakeConfigurator.remote(session);
         Connection connection = registry.open(new SessionPeer(session), user, remote);
         if (connection == null) { // passed the handshake's check in a race with others from its address
