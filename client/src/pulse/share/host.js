@@ -44,21 +44,22 @@ export class WorkerHost {
     #asks = new Map();
     #nextAsk = 1;
     #turn = 0;
-    /** @type {Promise<string|null>} the name of the lock this worker holds while it lives, once it holds it */
-    #lock;
+    /** @type {string|null} the name of the lock this worker holds while it lives, once it holds it */
+    #alive = null;
 
     /** @param {HostOptions} options */
     constructor(options) {
         this.#o = options;
         this.#term = { term: options.clock.now(), id: 'worker' }; // a worker started later is newer to every tab
         const lock = `${options.name}:worker`;
-        const locks = options.locks;
-        this.#lock = !locks ? Promise.resolve(null) : new Promise((held) => {
-            Promise.resolve(locks.request(lock, () => {
-                held(lock);
-                return new Promise(() => {}); // held until the worker ends
-            })).catch(() => held(null));
-        });
+        // the tabs serve from the first moment on; they learn the lock's name once it is held (a tab of the worker
+        // before may still hold it a moment, even a frozen one), and a tab that asks for it then is granted it only
+        // when this worker is gone
+        Promise.resolve(options.locks?.request(lock, () => {
+            this.#alive = lock;
+            this.#post({ k: 'beat', ...this.#summary(), alive: lock });
+            return new Promise(() => {}); // held until the worker ends
+        })).catch(() => {});
     }
 
     /** @returns {boolean} whether the socket is held (some tab is here) */
@@ -75,8 +76,7 @@ export class WorkerHost {
         this.#ports.add(port);
         port.onmessage = (/** @type {{data: any}} */ e) => this.#received(port, e.data);
         port.start?.();
-        // the first word once the lock is held: a tab that asks for it then is granted it only when this worker is gone
-        this.#lock.then((alive) => this.#to(port, { k: 'beat', ...this.#summary(), ...(alive ? { alive } : {}) }));
+        this.#to(port, { k: 'beat', ...this.#summary(), ...(this.#alive ? { alive: this.#alive } : {}) });
     }
 
     /**

@@ -282,6 +282,28 @@ class BrowserShareIT {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Holder.class)
+    void closedInEveryWindowTheSessionEnds(Holder holder) throws Exception {
+        String user = unique("last");
+        String room = unique("last-");
+        try (Chromium browser = Chromium.start(480, 400)) {
+            List<Tab> tabs = open(browser, holder, user, room, 2);
+            awaitSessions(user, 1, PATIENCE);
+            tabs.get(0).focus();
+            tabs.get(0).page.js("window.pulse.close()");
+            long seq = api.publish("room:" + room, user, "one window is left");
+            tabs.get(1).awaitSeqs(seq);
+            assertEquals(1, api.connectionsOf(user).size(), "the other window still uses the session");
+            tabs.get(1).focus();
+            tabs.get(1).page.js("window.pulse.close()");
+            long closed = System.currentTimeMillis();
+            long none = awaitSessions(user, 0, PATIENCE); // the windows are still open: the worker closed its socket
+            report("share (%s): closed in both windows (still open): no session %d ms after the second close", holder,
+                    none - closed);
+        }
+    }
+
     // ---- helpers ----------------------------------------------------------------------------------------------------
 
     private List<Tab> open(Chromium browser, Holder holder, String user, String room, int count) {
