@@ -5,6 +5,7 @@ import static dev.pulse.browser.Measure.TIMEOUT;
 import static dev.pulse.browser.Measure.report;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jakarta.json.JsonObject;
@@ -24,6 +25,7 @@ import org.jboss.arquillian.junit5.ArquillianExtension;
 import org.jboss.arquillian.test.api.ArquillianResource;
 import org.jboss.shrinkwrap.api.spec.WebArchive;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -304,7 +306,54 @@ class BrowserShareIT {
         }
     }
 
+    @Test
+    void workerTerminatedMidStreamTheWindowsStartAnotherAndMissNothing() throws Exception {
+        String user = unique("killed");
+        String room = unique("killed-");
+        int count = 60;
+        try (Chromium browser = Chromium.start(480, 400)) {
+            List<Tab> tabs = open(browser, Holder.WORKER, user, room, 3);
+            String session = api.connectionsOf(user).get(0).getString("session");
+            CompletableFuture<Void> stream = CompletableFuture.runAsync(() -> {
+                for (int i = 1; i <= count; i++) {
+                    api.publish("room:" + room, user, "m" + i);
+                    sleep(40); // pacing of the stream, not a wait for anything
+                }
+            });
+            tabs.get(1).awaitCount(10); // mid-stream
+            long killed = System.currentTimeMillis();
+            assertEquals(1, terminateSharedWorkers(browser.driver), "one shared worker");
+            stream.get();
+            List<Long> all = LongStream.rangeClosed(1, count).boxed().toList();
+            for (Tab tab : tabs) {
+                tab.awaitCount(count);
+                assertEquals(all, tab.seqs(), tab + ": every message once, in order, across the new worker");
+                assertEquals(List.of(), tab.gaps(), "no gap");
+            }
+            awaitSessions(user, 1, PATIENCE);
+            JsonObject now = api.connectionsOf(user).get(0);
+            assertNotEquals(session, now.getString("session"), "the new worker's socket");
+            report("share (WORKER): the worker terminated after ~10 of %d messages; a new worker's session opened %d ms "
+                    + "after; the 3 windows got all once, in order", count,
+                    now.getJsonNumber("openedAt").longValue() - killed);
+        }
+    }
+
     // ---- helpers ----------------------------------------------------------------------------------------------------
+
+    /** Terminates every shared worker of the browser through the DevTools protocol (a crash, as the tabs see it). */
+    @SuppressWarnings("unchecked")
+    private static int terminateSharedWorkers(ChromeDriver driver) {
+        Map<String, Object> targets = driver.executeCdpCommand("Target.getTargets", Map.of());
+        int closed = 0;
+        for (Map<String, Object> target : (List<Map<String, Object>>) targets.get("targetInfos")) {
+            if ("shared_worker".equals(target.get("type"))) {
+                driver.executeCdpCommand("Target.closeTarget", Map.of("targetId", target.get("targetId")));
+                closed++;
+            }
+        }
+        return closed;
+    }
 
     private List<Tab> open(Chromium browser, Holder holder, String user, String room, int count) {
         List<Tab> tabs = new ArrayList<>();
