@@ -8,7 +8,7 @@
  * liveness and probes (`pulse/liveness.js`), the page lifecycle (`pulse/lifecycle.js`), the per-topic seq/epoch
  * ledger (`pulse/ledger.js`), request correlation (`pulse/requests.js`) and events (`pulse/emitter.js`). With the
  * `share` option the tabs of one origin share one socket (`pulse/share/`): the facade then works through its tab's
- * side of it, and the tab that leads holds the socket in a Pulse of its own.
+ * side of it, and a shared worker (or, without one, the tab that leads) holds the socket in a Pulse of its own.
  *
  * @example
  * const pulse = Pulse.connect({ token: () => fetch('/my/token').then((r) => r.text()) });
@@ -29,6 +29,8 @@ import { Liveness } from './pulse/liveness.js';
 import { Machine, STATES, TRANSITIONS } from './pulse/machine.js';
 import { Readiness, readyUrlOf } from './pulse/readiness.js';
 import { Requests } from './pulse/requests.js';
+import { Channel } from './pulse/share/channel.js';
+import { PortChannel } from './pulse/share/port.js';
 import { SharedTab } from './pulse/share/tab.js';
 
 export { PulseError, backoffDelay, retryAfter, readyUrlOf, STATES, TRANSITIONS };
@@ -133,9 +135,14 @@ export { PulseError, backoffDelay, retryAfter, readyUrlOf, STATES, TRANSITIONS }
  * @property {(id: any) => void} [clearInterval]
  * @property {() => number} [random] [0, 1) numbers for the jitter (tests); `Math.random`
  * @property {boolean|string} [share] true: every tab of this origin that connects to the same URL with `share` uses
- *     one socket, held by one of them (elected with the Web Locks API; a BroadcastChannel between them), with the
- *     same API and events in every tab. A string also separates the tabs by it (e.g. the user's id, when the URL
- *     does not name the user). Where the browser has no BroadcastChannel or Web Locks, each tab has its own socket
+ *     one socket, with the same API and events in every tab: held by a shared worker (`pulse/share/worker.js`,
+ *     served beside this module) where the browser has SharedWorker, otherwise by one of the tabs (elected with the
+ *     Web Locks API; a BroadcastChannel between them). A string also separates the tabs by it (e.g. the user's id,
+ *     when the URL does not name the user). Where the browser has no Web Locks, or neither SharedWorker nor
+ *     BroadcastChannel, each tab has its own socket
+ * @property {boolean} [sharedWorker] with `share`: false holds the socket in a tab even where the browser has
+ *     SharedWorker (every tab of one `share` must agree); true by default
+ * @property {any} [SharedWorker] the SharedWorker class for `share` (tests); the global one
  * @property {any} [BroadcastChannel] the BroadcastChannel class for `share` (tests); the global one
  * @property {any} [locks] the LockManager for `share` (tests); `navigator.locks`
  */
@@ -165,6 +172,7 @@ const OPEN = 1; // WebSocket.OPEN, spelled out so that an injected WebSocket nee
 const CONNECTING = 0;
 const FATAL_CLOSE_CODES = new Set([4001, 4003]); // unauthenticated/forbidden: retrying with the same credentials cannot help
 const READY_MISSES = 3; // readiness answers in a row that are neither 2xx nor 503: try a handshake anyway
+const WORKER = new URL('./pulse/share/worker.js', import.meta.url); // the shared worker's module, beside this one
 const TUNING = /** @type {const} */ (['backoffBase', 'backoffCap', 'readyEvery', 'readyFor', 'healthyAfter',
     'probeTimeout', 'connectTimeout', 'requestTimeout']);
 
@@ -342,7 +350,8 @@ export class Pulse {
     }
 
     /**
-     * The tab's side of a shared socket, when `share` asks for one and the browser can.
+     * The tab's side of a shared socket, when `share` asks for one and the browser can: through the shared worker
+     * that holds it, or through the BroadcastChannel to the tab that leads.
      *
      * @param {ConnectOptions} options
      * @returns {SharedTab|null}
@@ -355,20 +364,32 @@ export class Pulse {
         if (share !== true && (typeof share !== 'string' || share === '')) {
             throw new TypeError('options.share must be true, false or a non-empty string');
         }
+        if (options.sharedWorker !== undefined && typeof options.sharedWorker !== 'boolean') {
+            throw new TypeError('options.sharedWorker must be true or false');
+        }
+        const SharedWorker = options.SharedWorker ?? globalThis.SharedWorker;
         const BroadcastChannel = options.BroadcastChannel ?? globalThis.BroadcastChannel;
         const locks = options.locks ?? globalThis.navigator?.locks;
-        if (typeof BroadcastChannel !== 'function' || !locks || typeof locks.request !== 'function') {
+        const worker = options.sharedWorker !== false && typeof SharedWorker === 'function';
+        if ((!worker && typeof BroadcastChannel !== 'function') || !locks || typeof locks.request !== 'function') {
             return null; // nothing to share with: a socket of its own
         }
+        const name = `pulse:${this.#url}${share === true ? '' : `#${share}`}`;
+        const token = typeof options.token === 'function' ? options.token : null;
+        /** @type {import('./pulse/share/port.js').WorkerConfig} */
+        const config = { url: this.#url, options: { ...this.#options, heartbeat: options.heartbeat, readyUrl: options.readyUrl,
+            token: typeof options.token === 'string' ? options.token : undefined, tokenFromTab: token !== null } };
         const random = this.#clock.random;
         return new SharedTab({
-            name: `pulse:${this.#url}${share === true ? '' : `#${share}`}`,
+            name,
             id: globalThis.crypto?.randomUUID?.() ?? `${random().toString(36).slice(2)}${random().toString(36).slice(2)}`,
-            BroadcastChannel,
+            worker: worker ? (receive, events) => new PortChannel(SharedWorker, WORKER, name, receive,
+                { config, token, locks, events }) : null,
+            tabs: typeof BroadcastChannel === 'function' ? (receive) => new Channel(BroadcastChannel, name, receive) : null,
             locks,
             clock: this.#clock,
             requestTimeout: this.#options.requestTimeout,
-            makeCore: (tap) => Pulse.#core(this.#url, options, tap),
+            makeCore: (tap) => Pulse.core(this.#url, options, tap),
             emit: (event, detail) => this.#events.emit(event, detail),
             machine: this.#machine,
             stop: (code, reason) => this.#stop(code, reason),
@@ -376,14 +397,15 @@ export class Pulse {
     }
 
     /**
-     * The Pulse that holds a shared socket in the leading tab: a plain one whose topic frames go to the hub.
+     * The Pulse that holds a shared socket, in the leading tab or in the shared worker: a plain one whose topic
+     * frames go to the hub. Not for applications: its topics are the hub's to track.
      *
      * @param {string} url
      * @param {ConnectOptions} options
      * @param {(frame: any) => void} tap
      * @returns {Pulse}
      */
-    static #core(url, options, tap) {
+    static core(url, options, tap) {
         const core = new Pulse(url, { ...options, share: false });
         core.#tap = tap;
         return core.#start();
@@ -409,9 +431,20 @@ export class Pulse {
         return this.#shared?.welcome?.heartbeat ?? this.#liveness.heartbeat;
     }
 
-    /** @returns {boolean} whether this tab holds the socket: always without `share`; with it, while this tab leads */
+    /**
+     * @returns {boolean} whether this tab holds the socket: always without `share`; with it, while this tab leads
+     *     (never when a shared worker holds it)
+     */
     get holdsSocket() {
         return this.#shared ? this.#shared.leading : this.#machine.state !== 'closed';
+    }
+
+    /**
+     * @returns {'worker'|'tabs'|null} who holds the socket this Pulse uses: a shared worker, one of the tabs that
+     *     share it, or (null) this Pulse alone
+     */
+    get sharing() {
+        return this.#shared ? (this.#shared.worker ? 'worker' : 'tabs') : null;
     }
 
     /** @returns {string[]} the topics subscribed with {@link Pulse#subscribe} */

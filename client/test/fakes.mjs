@@ -392,16 +392,134 @@ export function fakeLocks() {
 }
 
 /**
+ * One end of a MessagePort pair: a message reaches the other end after the current microtasks, in order; a frozen
+ * end keeps what arrives until thawed, a closed one drops it (a MessagePort has no close event: the other end is not
+ * told).
+ */
+class FakePort {
+    other = null;
+    onmessage = null;
+    closed = false;
+    frozen = false;
+    inbox = [];
+
+    static pair() {
+        const a = new FakePort();
+        const b = new FakePort();
+        a.other = b;
+        b.other = a;
+        return [a, b];
+    }
+
+    postMessage(message) {
+        if (this.closed) {
+            return;
+        }
+        const copy = structuredClone(message);
+        const other = this.other;
+        queueMicrotask(() => other.arrive(copy));
+    }
+
+    arrive(data) {
+        if (this.closed) {
+            return;
+        }
+        if (this.frozen) {
+            this.inbox.push(data);
+            return;
+        }
+        this.onmessage?.({ data });
+    }
+
+    start() {}
+
+    thaw() {
+        this.frozen = false;
+        for (const data of this.inbox.splice(0)) {
+            if (!this.closed) {
+                this.onmessage?.({ data });
+            }
+        }
+    }
+
+    close() {
+        this.closed = true;
+    }
+}
+
+/**
+ * A SharedWorker class of its own per test: the first `new` of a (url, name) starts the worker with `start(url,
+ * options)`, which returns something with `connect(port)` (the worker's `connect` event); every `new` connects a
+ * fresh port pair to it. `workers` maps `url name` to what `start` returned.
+ */
+export function fakeSharedWorkerClass(start) {
+    class FakeSharedWorker {
+        static instances = [];
+        static workers = new Map();
+        onerror = null;
+
+        constructor(url, options = {}) {
+            const key = `${url} ${options.name ?? ''}`;
+            let worker = FakeSharedWorker.workers.get(key);
+            if (!worker) {
+                worker = start(String(url), options);
+                FakeSharedWorker.workers.set(key, worker);
+            }
+            const [mine, theirs] = FakePort.pair();
+            this.url = String(url);
+            this.options = options;
+            this.port = mine;
+            (worker.ports ??= []).push(theirs);
+            FakeSharedWorker.instances.push(this);
+            queueMicrotask(() => worker.connect(theirs));
+        }
+
+        /** Every worker dies (a crash): its ports go dead, and `died(worker)` lets the test take away the rest. */
+        static kill(died) {
+            for (const worker of FakeSharedWorker.workers.values()) {
+                worker.ports?.forEach((port) => port.close());
+                died(worker);
+            }
+            FakeSharedWorker.workers.clear();
+        }
+    }
+    return FakeSharedWorker;
+}
+
+/**
  * Tabs of one browser for the `share` option: one clock, one WebSocket class (so a test sees every socket), one
  * BroadcastChannel class and one lock manager; each tab has its own window and document, and can be frozen (its
- * timers and channel wait; a repeating timer fires once when thawed) or closed.
+ * timers and channel wait; a repeating timer fires once when thawed) or closed. With `worker` ({Pulse, WorkerHost}),
+ * the browser has SharedWorker too: the worker runs a WorkerHost on the same clock (never frozen), with the lock
+ * manager as the worker's own; each tab's port counts among its channels (frozen and closed with it).
  */
-export function browser() {
+export function browser({ worker = null } = {}) {
     const env = environment();
     const BroadcastChannel = fakeBroadcastChannelClass();
     const locks = fakeLocks();
     const tabs = [];
-    const open = (Pulse, name = `tab${tabs.length + 1}`) => {
+    let started = 0;
+    const SharedWorker = worker && fakeSharedWorkerClass((url, options) => {
+        const id = `worker${++started}`;
+        const state = { dead: false };
+        const alive = (set) => (fn, ms) => set(() => state.dead || fn(), ms);
+        const clock = { now: env.clock.nowFn, setTimeout: alive(env.clock.setTimeout), clearTimeout: env.clock.clearTimeout,
+            setInterval: alive(env.clock.setInterval), clearInterval: env.clock.clearInterval };
+        const host = new worker.WorkerHost({
+            name: options.name,
+            locks: locks.forTab(id),
+            clock,
+            makeCore: (coreUrl, coreOptions, tap) => worker.Pulse.core(coreUrl,
+                { ...coreOptions, ...env.options, ...clock, window: null, document: null }, tap),
+        });
+        /** The worker's process is gone: its timers stop, its locks go, its socket is closed by the browser. */
+        host.die = () => {
+            state.dead = true;
+            locks.closeTab(id);
+        };
+        return host;
+    });
+    const open = (Pulse, name = `tab${tabs.length + 1}`, extra = {}) => {
         const tab = { name, frozen: false, deferred: new Map(), channels: [] };
         const wrap = (set) => (fn, ms) => {
             const id = set(() => {
@@ -427,9 +545,17 @@ export function browser() {
                 this.frozen = tab.frozen;
             }
         }
+        const TabSharedWorker = SharedWorker && class extends SharedWorker {
+            constructor(url, options) {
+                super(url, options);
+                tab.channels.push(this.port);
+                this.port.frozen = tab.frozen;
+            }
+        };
         tab.pulse = Pulse.connect('ws://h/ws', { ...env.options, share: true, BroadcastChannel: TabChannel,
-            locks: locks.forTab(name), window, document, setTimeout: wrap(env.clock.setTimeout),
-            setInterval: wrap(env.clock.setInterval), clearTimeout: clear, clearInterval: clear });
+            SharedWorker: TabSharedWorker ?? undefined, locks: locks.forTab(name), window, document,
+            setTimeout: wrap(env.clock.setTimeout), setInterval: wrap(env.clock.setInterval), clearTimeout: clear,
+            clearInterval: clear, ...extra });
         tab.seen = record(tab.pulse, ['state', 'message', 'gap', 'subscribed', 'join', 'leave', 'error', 'welcome']);
         tab.window = window;
         tab.leading = () => locks.holder('pulse:ws://h/ws') === name;
@@ -467,7 +593,7 @@ export function browser() {
         tabs.push(tab);
         return tab;
     };
-    return { env, locks, tabs, open, BroadcastChannel };
+    return { env, locks, tabs, open, BroadcastChannel, SharedWorker };
 }
 
 /** Lets the channel and lock hops between tabs run (many rounds of microtasks). */
@@ -475,4 +601,65 @@ export async function settle() {
     for (let i = 0; i < 20; i++) {
         await flush();
     }
+}
+
+/**
+ * The server's side, as far as these tests need it: topics with a log per epoch, subscribe (with since: replay),
+ * unsubscribe, publish (ack to the publisher, the message to every subscribed socket). `pump()` answers what the
+ * sockets sent since the last pump.
+ */
+export function fakeServer(WebSocket) {
+    const topics = new Map();
+    const topicOf = (name) => {
+        if (!topics.has(name)) {
+            topics.set(name, { epoch: 'E1', log: [] });
+        }
+        return topics.get(name);
+    };
+    const server = {
+        subscriptions: new Map(), // socket → Set of topics
+        received: [], // everything any socket sent, with its socket
+        publish(topic, data) {
+            const t = topicOf(topic);
+            const message = { type: 'message', topic, seq: t.log.length + 1, epoch: t.epoch, time: 0, data };
+            t.log.push(message);
+            for (const ws of WebSocket.instances) {
+                if (ws.readyState === OPEN && server.subscriptions.get(ws)?.has(topic)) {
+                    ws.deliver(message);
+                }
+            }
+            return message.seq;
+        },
+        pump() {
+            for (const ws of WebSocket.instances) {
+                ws.pumped ??= 0;
+                while (ws.readyState === OPEN && ws.pumped < ws.sent.length) {
+                    const m = ws.sent[ws.pumped++];
+                    server.received.push({ ws, m });
+                    const subs = server.subscriptions.get(ws) ?? new Set();
+                    server.subscriptions.set(ws, subs);
+                    if (m.type === 'subscribe') {
+                        const t = topicOf(m.topic);
+                        subs.add(m.topic);
+                        ws.deliver({ type: 'subscribed', topic: m.topic, epoch: t.epoch, seq: t.log.length,
+                            ...(m.presence ? { members: [] } : {}) });
+                        if (m.since !== undefined) {
+                            t.log.filter((x) => x.seq > m.since).forEach((x) => ws.deliver(x));
+                        }
+                    } else if (m.type === 'ping') {
+                        ws.deliver({ type: 'pong', t: m.t, time: 0 });
+                    } else if (m.type === 'unsubscribe') {
+                        subs.delete(m.topic);
+                        ws.deliver({ type: 'unsubscribed', topic: m.topic });
+                    } else if (m.type === 'publish') {
+                        const seq = server.publish(m.topic, m.data);
+                        ws.deliver({ type: 'ack', id: m.id, topic: m.topic, seq });
+                    } else if (m.type === 'presence') {
+                        ws.deliver({ type: 'presence', id: m.id, topic: m.topic, members: [{ user: 'ann', since: 0, connections: 1 }] });
+                    }
+                }
+            }
+        },
+    };
+    return server;
 }

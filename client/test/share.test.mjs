@@ -1,68 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OPEN, browser, loadPulse, settle } from './fakes.mjs';
+import { OPEN, browser, fakeServer, loadPulse, settle } from './fakes.mjs';
 
 const { Pulse } = await loadPulse();
 const HB = { interval: 1000, timeout: 2000 };
-
-/**
- * The server's side, as far as these tests need it: topics with a log per epoch, subscribe (with since: replay),
- * unsubscribe, publish (ack to the publisher, the message to every subscribed socket). `pump()` answers what the
- * sockets sent since the last pump.
- */
-function fakeServer(WebSocket) {
-    const topics = new Map();
-    const topicOf = (name) => {
-        if (!topics.has(name)) {
-            topics.set(name, { epoch: 'E1', log: [] });
-        }
-        return topics.get(name);
-    };
-    const server = {
-        subscriptions: new Map(), // socket → Set of topics
-        received: [], // everything any socket sent, with its socket
-        publish(topic, data) {
-            const t = topicOf(topic);
-            const message = { type: 'message', topic, seq: t.log.length + 1, epoch: t.epoch, time: 0, data };
-            t.log.push(message);
-            for (const ws of WebSocket.instances) {
-                if (ws.readyState === OPEN && server.subscriptions.get(ws)?.has(topic)) {
-                    ws.deliver(message);
-                }
-            }
-            return message.seq;
-        },
-        pump() {
-            for (const ws of WebSocket.instances) {
-                ws.pumped ??= 0;
-                while (ws.readyState === OPEN && ws.pumped < ws.sent.length) {
-                    const m = ws.sent[ws.pumped++];
-                    server.received.push({ ws, m });
-                    const subs = server.subscriptions.get(ws) ?? new Set();
-                    server.subscriptions.set(ws, subs);
-                    if (m.type === 'subscribe') {
-                        const t = topicOf(m.topic);
-                        subs.add(m.topic);
-                        ws.deliver({ type: 'subscribed', topic: m.topic, epoch: t.epoch, seq: t.log.length,
-                            ...(m.presence ? { members: [] } : {}) });
-                        if (m.since !== undefined) {
-                            t.log.filter((x) => x.seq > m.since).forEach((x) => ws.deliver(x));
-                        }
-                    } else if (m.type === 'ping') {
-                        ws.deliver({ type: 'pong', t: m.t, time: 0 });
-                    } else if (m.type === 'unsubscribe') {
-                        subs.delete(m.topic);
-                        ws.deliver({ type: 'unsubscribed', topic: m.topic });
-                    } else if (m.type === 'publish') {
-                        const seq = server.publish(m.topic, m.data);
-                        ws.deliver({ type: 'ack', id: m.id, topic: m.topic, seq });
-                    }
-                }
-            }
-        },
-    };
-    return server;
-}
 
 async function setup(count) {
     const b = browser();

@@ -338,8 +338,9 @@ if (user !== null) {
     }
 }
 // ?share=1: every tab of this room page shares one socket (one per user: the name separates them even when a token,
-// not the URL, names the user)
-const pulse = Pulse.connect(url.href, { ...connectOptions, share: params.has('share') ? (user ?? true) : false });
+// not the URL, names the user), held by a shared worker; with &worker=0 by one of the tabs (Web Locks) instead
+const pulse = Pulse.connect(url.href, { ...connectOptions, share: params.has('share') ? (user ?? true) : false,
+    sharedWorker: params.get('worker') !== '0' });
 globalThis.pulse = pulse; // for the console (and the browser tests)
 text('url', pulse.url);
 pulse.on('state', showState);

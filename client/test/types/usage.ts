@@ -35,8 +35,12 @@ chat().catch((e: unknown) => {
 
 // one socket for all tabs of this origin (and, with a string, of this user)
 const shared: Pulse = Pulse.connect({ share: true });
-Pulse.connect('ws://localhost:8080/ws', { share: 'alice', token: 'a-token' });
+Pulse.connect('ws://localhost:8080/ws', { share: 'alice', token: 'a-token', sharedWorker: false });
+const holder: 'worker' | 'tabs' | null = shared.sharing;
+console.log(holder, shared.holdsSocket);
 shared.close();
+// @ts-expect-error sharedWorker is true or false
+Pulse.connect({ share: true, sharedWorker: 'no' });
 // @ts-expect-error share is true, false or a string
 Pulse.connect({ share: 1 });
 

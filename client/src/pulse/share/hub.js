@@ -1,5 +1,6 @@
 /**
- * The leader's job: one socket (a plain Pulse in "core" mode, which leaves topics to its tap) serving every tab.
+ * The leader's job: one socket (a plain Pulse in "core" mode, which leaves topics to its tap) serving every tab; the
+ * leader is the leading tab, or the shared worker.
  * Topics are reference-counted across tabs; each subscribe resumes from the lowest position of the tabs it answers
  * (grouped by epoch), and its answer, and a gap right after it, go to exactly those tabs; messages go to all tabs,
  * which drop what they already have. Publishes and presence questions are answered to the tab that asked.
@@ -88,6 +89,11 @@ export class Hub {
         const core = this.#core;
         this.#core = null;
         core?.close();
+    }
+
+    /** @returns {string[]} the tabs the hub serves (a shared worker drops the ports of the others) */
+    get tabs() {
+        return [...this.#tabs.keys()];
     }
 
     /** @returns {string[]} the topics some tab subscribed to (tests) */

@@ -1,8 +1,9 @@
 /**
  * One tab's side of a shared socket: what the facade does with its own socket when `share` is off, done through
  * the leader. The tab keeps its own ledger (so it delivers each seq once and in order, whoever leads), holds back a
- * topic's messages from a leader until that leader has answered the tab's subscribe, mirrors the leader's state,
- * and runs for leadership; when it leads, its {@link Hub} holds the socket for every tab.
+ * topic's messages from a leader until that leader has answered the tab's subscribe, and mirrors the leader's state.
+ * The leader is a shared worker (over a MessagePort, `port.js`), or one of the tabs: then every tab runs for
+ * leadership, and the one that leads holds the socket for every tab in its {@link Hub}.
  *
  * @module pulse/share/tab
  */
@@ -10,7 +11,6 @@ import { PulseError } from '../errors.js';
 import { Ledger } from '../ledger.js';
 import { TRANSITIONS } from '../machine.js';
 import { Requests } from '../requests.js';
-import { Channel } from './channel.js';
 import { Hub } from './hub.js';
 import { Election, compareTerms } from './leader.js';
 
@@ -18,7 +18,11 @@ import { Election, compareTerms } from './leader.js';
  * @typedef {object} ShareOptions
  * @property {string} name the channel's and the lock's name: tabs with the same name share a socket
  * @property {string} id this tab's id
- * @property {any} BroadcastChannel
+ * @property {((receive: (message: import('./channel.js').Envelope) => void, events: WorkerEvents) => Link)|null} worker
+ *     opens a port to the shared worker that leads; null: the tabs elect a leader among them
+ * @property {((receive: (message: import('./channel.js').Envelope) => void) => Link)|null} tabs opens the
+ *     BroadcastChannel between the tabs (without a worker, or when the worker's script fails); null: the browser has
+ *     none
  * @property {any} locks a LockManager
  * @property {{now: () => number, setTimeout: (fn: () => void, ms: number) => unknown, clearTimeout: (id: any) => void,
  *     setInterval: (fn: () => void, ms: number) => unknown, clearInterval: (id: any) => void}} clock
@@ -30,6 +34,38 @@ import { Election, compareTerms } from './leader.js';
  *     closed by the server in a way that retrying cannot help (4001, 4003), which holds for every tab
  * @property {import('./leader.js').LEASE} [lease]
  */
+
+/**
+ * @typedef {object} Link what carries a tab's commands to the leader, and the leader's messages back
+ * @property {(message: import('./channel.js').Envelope) => void} post
+ * @property {() => void} close
+ */
+
+/**
+ * @typedef {object} WorkerEvents what a port to the shared worker tells its tab
+ * @property {() => void} gone the worker stopped (its process crashed): a new one is needed
+ * @property {(reason: string) => void} failed the worker cannot run here (its script did not load)
+ */
+
+/**
+ * @typedef {object} Lead what a tab knows of who leads: an {@link Election} among the tabs, or {@link FOLLOWER}
+ * @property {() => void} start
+ * @property {() => void} stop
+ * @property {(from: import('./leader.js').Term) => number} heard
+ * @property {() => void} leaderLeft
+ * @property {() => boolean} check
+ * @property {boolean} leading
+ */
+
+/** With a shared worker: the worker leads, for as long as it lives; no tab ever does. */
+const FOLLOWER = /** @type {Lead} */ (Object.freeze({
+    start() {},
+    stop() {},
+    heard: () => 0,
+    leaderLeft() {},
+    check: () => false,
+    leading: false,
+}));
 
 /** The event that leads to each state a leader reports; `paused` (the leader's page is going) means "wait". */
 const EVENT_TO = /** @type {const} */ ({ connecting: 'connect', open: 'welcome', reconnecting: 'wait', offline: 'offline',
@@ -45,9 +81,9 @@ export class SharedTab {
     #awaiting = new Set();
     /** @type {Requests} */
     #requests;
-    /** @type {Channel|null} */
+    /** @type {Link|null} */
     #channel = null;
-    /** @type {Election} */
+    /** @type {Lead} */
     #election;
     /** @type {Hub|null} */
     #hub = null;
@@ -59,17 +95,25 @@ export class SharedTab {
     /** @type {(() => void)|null} releases the lock that says this tab is alive (a closed or crashed tab loses it) */
     #alive = null;
     #beats = 0;
+    #worker = false; // a shared worker leads (until its script fails: then the tabs elect one)
 
     /** @param {ShareOptions} options */
     constructor(options) {
         this.#o = options;
         this.#requests = new Requests(options.requestTimeout, options.clock);
-        this.#election = new Election({
-            locks: options.locks,
-            name: options.name,
-            id: options.id,
-            clock: options.clock,
-            lease: options.lease,
+        this.#worker = options.worker !== null;
+        this.#election = this.#worker ? FOLLOWER : this.#elect();
+    }
+
+    /** @returns {Election} this tab's part in electing a leader among the tabs */
+    #elect() {
+        const o = this.#o;
+        return new Election({
+            locks: o.locks,
+            name: o.name,
+            id: o.id,
+            clock: o.clock,
+            lease: o.lease,
             elected: (term) => this.#elected(term),
             deposed: () => this.#deposed(),
             beat: () => this.#beat(),
@@ -87,14 +131,19 @@ export class SharedTab {
         return this.#ledger.topics;
     }
 
-    /** @returns {boolean} whether this tab holds the socket (tests, and the page that wants to show it) */
+    /** @returns {boolean} whether this tab holds the socket (tests, and the page that wants to show it): never with a worker */
     get leading() {
         return this.#election.leading;
     }
 
-    /** Joins the tabs: listens, and lines up for leadership. */
+    /** @returns {boolean} whether a shared worker holds the socket (rather than one of the tabs) */
+    get worker() {
+        return this.#worker;
+    }
+
+    /** Joins the tabs: listens, and lines up for leadership (unless a shared worker leads). */
     start() {
-        this.#channel = new Channel(this.#o.BroadcastChannel, this.#o.name, (m) => this.#received(m));
+        this.#channel = this.#link();
         Promise.resolve(this.#o.locks.request(`${this.#o.name}:tab:${this.#o.id}`, () => new Promise((release) => {
             this.#alive = () => release(undefined);
         }))).catch(() => {});
@@ -181,6 +230,41 @@ export class SharedTab {
         for (const sub of this.#ledger.subscriptions()) {
             sub.waiters.splice(0).forEach((w) => w.reject(new PulseError('closed', 'the client was closed')));
         }
+    }
+
+    /** @returns {Link} to the shared worker, or to the other tabs */
+    #link() {
+        const receive = (/** @type {import('./channel.js').Envelope} */ m) => this.#received(m);
+        const worker = this.#o.worker;
+        if (!this.#worker || !worker) {
+            return /** @type {NonNullable<ShareOptions['tabs']>} */ (this.#o.tabs)(receive);
+        }
+        /** @type {Link} */
+        const link = worker(receive, {
+            gone: () => link === this.#channel && this.#relink(link, 'the shared worker stopped'),
+            failed: (reason) => {
+                if (link === this.#channel && this.#o.tabs) {
+                    this.#worker = false; // every tab learns the same, from the same script: they elect a leader
+                    this.#election = this.#elect();
+                    this.#relink(link, `no shared worker here (${reason})`);
+                    this.#election.start();
+                }
+            },
+        });
+        return link;
+    }
+
+    /**
+     * The worker is gone: what waited on it fails, and a new link finds the next leader (a new worker, started by
+     * whichever tab asks first, or the tab elected), which this tab greets with its positions.
+     *
+     * @param {Link} old
+     * @param {string} reason
+     */
+    #relink(old, reason) {
+        this.#leaderGone(reason);
+        old.close();
+        this.#channel = this.#link();
     }
 
     // ---- to the leader -------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
+import org.openqa.selenium.WindowType;
 
 /**
  * The demo as `mvn -Prun package` starts it: demo mode on ({@code pulse.demo=true}, what the run profile sets) and
@@ -63,6 +64,23 @@ class BrowserDemoIT {
             assertEquals(List.of("bob"), api.connectionsOf("bob").stream().map(c -> c.getString("user")).toList());
             report("demo mode: alice and bob signed in with demo tokens, see each other and chat");
             a.screenshot("demo-room");
+        }
+    }
+
+    /** With {@code ?share=1} the shared worker holds the socket; the token function stays in the pages, asked by it. */
+    @Test
+    void sharedWorkerSignsInWithATokenFromAWindow() {
+        Api api = new Api(URI.create("http://127.0.0.1:" + deployed.getPort() + "/pulse/"));
+        try (Chromium browser = Chromium.start(480, 400)) {
+            RoomPage first = RoomPage.open(browser.driver, api.base, "carol", "shared", "&share=1");
+            assertEquals("worker", first.js("return window.pulse.sharing"));
+            browser.driver.switchTo().newWindow(WindowType.WINDOW);
+            RoomPage second = RoomPage.open(browser.driver, api.base, "carol", "shared", "&share=1");
+            second.await(Duration.ofSeconds(10), d -> second.people().equals(List.of("carol")));
+            assertEquals("carol", browser.driver.findElement(By.id("user")).getText(), "named by the demo token");
+            List<JsonObject> sessions = api.connectionsOf("carol");
+            assertEquals(1, sessions.size(), "two windows, one session: " + sessions);
+            report("demo mode, shared worker: two windows of carol, one session named by a token a window fetched");
         }
     }
 }

@@ -5,6 +5,7 @@ import static dev.pulse.browser.Measure.TIMEOUT;
 import static dev.pulse.browser.Measure.report;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jakarta.json.JsonObject;
@@ -27,13 +28,16 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.openqa.selenium.WindowType;
 import org.openqa.selenium.chrome.ChromeDriver;
 
 /**
  * The client's {@code share} option in headless Chromium (the demo room with {@code ?share=1}): the windows of one
- * browser profile share one socket, held by the window that leads (Web Locks + BroadcastChannel), against Pulse on
- * Payara Micro (heartbeat 1 s, timeout 2 s from the failsafe environment). Each test has its own user and room.
+ * browser profile share one socket, against Pulse on Payara Micro (heartbeat 1 s, timeout 2 s from the failsafe
+ * environment). Every test runs twice: with the socket in a shared worker (Chromium's default) and in the window that
+ * leads (Web Locks + BroadcastChannel, forced with {@code &worker=0}). Each run has its own user and room.
  */
 @ExtendWith(ArquillianExtension.class)
 @EnabledIfSystemProperty(named = "it.container", matches = "payara.*", disabledReason = "browser tests run on Payara Micro only")
@@ -55,6 +59,31 @@ class BrowserShareIT {
               window.pulse.on('gap', (g) => g.topic === topic && window.__share.gaps.push(g.reason));
             }""";
 
+    /** Who holds the shared socket. */
+    enum Holder {
+        /** A SharedWorker, started by the first window: no window holds the socket. */
+        WORKER("", "worker", 0),
+        /** One of the windows, elected with Web Locks (the path of browsers without SharedWorker). */
+        TAB("&worker=0", "tabs", 1);
+
+        final String query;
+        /** What {@code pulse.sharing} says in every window. */
+        final String sharing;
+        /** How many windows hold the socket at any time. */
+        final long windows;
+
+        Holder(String query, String sharing, long windows) {
+            this.query = query;
+            this.sharing = sharing;
+            this.windows = windows;
+        }
+
+        /** The window whose loss tests the others: the one that started the worker, or the one that leads. */
+        Tab of(List<Tab> tabs) {
+            return this == WORKER ? tabs.get(0) : tabs.stream().filter(Tab::holdsSocket).findFirst().orElseThrow();
+        }
+    }
+
     @ArquillianResource
     URL deployed;
 
@@ -74,12 +103,13 @@ class BrowserShareIT {
         return prefix + Long.toString(System.nanoTime() % 1_000_000, 36);
     }
 
-    @Test
-    void fiveWindowsShareOneSession() {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Holder.class)
+    void fiveWindowsShareOneSession(Holder holder) {
         String user = unique("five");
         String room = unique("five-");
         try (Chromium browser = Chromium.start(480, 400)) {
-            List<Tab> tabs = open(browser, user, room, 5);
+            List<Tab> tabs = open(browser, holder, user, room, 5);
             Set<String> sessions = new HashSet<>();
             for (Tab tab : tabs) {
                 tab.focus();
@@ -93,25 +123,27 @@ class BrowserShareIT {
                 tab.awaitSeqs(seq);
             }
             List<JsonObject> mine = api.connectionsOf(user);
-            report("share: 5 windows of %s, %d server session(s) %s, sessions shown %s", user, mine.size(),
+            report("share (%s): 5 windows of %s, %d server session(s) %s, sessions shown %s", holder, user, mine.size(),
                     mine.stream().map(c -> c.getString("session")).toList(), sessions);
             assertEquals(1, mine.size(), "5 windows, one session: " + mine);
             assertEquals(Set.of(mine.get(0).getString("session")), sessions, "every window names that session");
-            assertEquals(1, tabs.stream().filter(Tab::holdsSocket).count(), "one window holds the socket");
+            assertEquals(holder.windows, tabs.stream().filter(Tab::holdsSocket).count(), "windows holding the socket");
             for (Tab tab : tabs) {
                 assertEquals(List.of(seq), tab.seqs(), "each window got the message once");
             }
         }
     }
 
-    @Test
-    void leaderWindowClosedMidStreamNothingLostOrDuplicated() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Holder.class)
+    void leaderWindowClosedMidStreamNothingLostOrDuplicated(Holder holder) throws Exception {
         String user = unique("close");
         String room = unique("close-");
         int count = 60;
         try (Chromium browser = Chromium.start(480, 400)) {
-            List<Tab> tabs = open(browser, user, room, 4);
-            Tab leader = tabs.stream().filter(Tab::holdsSocket).findFirst().orElseThrow();
+            List<Tab> tabs = open(browser, holder, user, room, 4);
+            Tab leader = holder.of(tabs);
+            String session = api.connectionsOf(user).get(0).getString("session");
             CompletableFuture<Void> stream = CompletableFuture.runAsync(() -> {
                 for (int i = 1; i <= count; i++) {
                     api.publish("room:" + room, user, "m" + i);
@@ -134,21 +166,26 @@ class BrowserShareIT {
             }
             long bound = INTERVAL + TIMEOUT + 1000 + SLACK;
             long one = awaitSessions(user, 1, Duration.ofMillis(bound));
-            long opened = api.connectionsOf(user).get(0).getJsonNumber("openedAt").longValue();
-            assertEquals(1, others.stream().filter(Tab::holdsSocket).count(), "one window holds the socket again");
-            report("share: the leader window closed after ~10 of %d messages; the other %d got all once, in order; the "
-                    + "new session opened %d ms after the close, one session again %d ms after it", count, others.size(),
-                    opened - closed, one - closed);
+            JsonObject now = api.connectionsOf(user).get(0);
+            long opened = now.getJsonNumber("openedAt").longValue();
+            assertEquals(holder.windows, others.stream().filter(Tab::holdsSocket).count(), "windows holding the socket");
+            if (holder == Holder.WORKER) {
+                assertEquals(session, now.getString("session"), "the worker kept its socket");
+            }
+            report("share (%s): the %s window closed after ~10 of %d messages; the other %d got all once, in order; "
+                    + "the session then opened %+d ms from the close, one session %d ms after it", holder,
+                    holder == Holder.WORKER ? "first" : "leader", count, others.size(), opened - closed, one - closed);
         }
     }
 
-    @Test
-    void frozenLeaderWindowDoesNotStallTheOthers() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Holder.class)
+    void frozenLeaderWindowDoesNotStallTheOthers(Holder holder) throws Exception {
         String user = unique("frozen");
         String room = unique("frozen-");
         try (Chromium browser = Chromium.start(480, 400)) {
-            List<Tab> tabs = open(browser, user, room, 3);
-            Tab frozen = tabs.stream().filter(Tab::holdsSocket).findFirst().orElseThrow();
+            List<Tab> tabs = open(browser, holder, user, room, 3);
+            Tab frozen = holder.of(tabs);
             List<Tab> others = new ArrayList<>(tabs);
             others.remove(frozen);
             long before = api.publish("room:" + room, user, "before");
@@ -169,7 +206,7 @@ class BrowserShareIT {
             }
             long delivered = System.currentTimeMillis() - froze;
             assertTrue(delivered <= TAKEOVER + 5000 + 2 * SLACK, "the others went on within the lease: " + delivered);
-            assertEquals(1, others.stream().filter(Tab::holdsSocket).count(), "another window took the socket");
+            assertEquals(holder.windows, others.stream().filter(Tab::holdsSocket).count(), "another window took the socket");
 
             frozen.focus();
             frozen.lifecycle("active");
@@ -181,18 +218,20 @@ class BrowserShareIT {
             }
             assertFalse(frozen.holdsSocket(), "the thawed window follows the new leader");
             long one = awaitSessions(user, 1, PATIENCE);
-            report("share: leader window frozen; the other 2 got %d messages within %d ms of the freeze; after the thaw "
-                    + "one session again (%d ms after the freeze)", all.size() - 1, delivered, one - froze);
+            report("share (%s): the %s window frozen; the other 2 got %d messages within %d ms of the freeze; after the "
+                    + "thaw one session (%d ms after the freeze)", holder, holder == Holder.WORKER ? "first" : "leader",
+                    all.size() - 1, delivered, one - froze);
         }
     }
 
-    @Test
-    void frozenFollowerWindowDoesNotStallTheOthers() {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Holder.class)
+    void frozenFollowerWindowDoesNotStallTheOthers(Holder holder) {
         String user = unique("follow");
         String room = unique("follow-");
         try (Chromium browser = Chromium.start(480, 400)) {
-            List<Tab> tabs = open(browser, user, room, 3);
-            Tab leader = tabs.stream().filter(Tab::holdsSocket).findFirst().orElseThrow();
+            List<Tab> tabs = open(browser, holder, user, room, 3);
+            Tab leader = holder.of(tabs);
             Tab frozen = tabs.get(tabs.indexOf(leader) == 0 ? 1 : 0);
             Tab other = tabs.stream().filter(t -> t != leader && t != frozen).findFirst().orElseThrow();
             frozen.focus();
@@ -207,24 +246,25 @@ class BrowserShareIT {
                 assertEquals(all, tab.seqs(), "every message once, in order, while a follower is frozen");
             }
             long delivered = System.currentTimeMillis() - froze;
-            assertTrue(leader.holdsSocket(), "the leader keeps the socket");
+            assertEquals(holder == Holder.TAB, leader.holdsSocket(), "the leader keeps the socket (none holds the worker's)");
             frozen.focus();
             frozen.lifecycle("active");
             frozen.awaitCount(all.size());
             assertEquals(all, frozen.seqs(), "the thawed follower gets what it missed, once, in order");
             assertEquals(1, api.connectionsOf(user).size(), "one session throughout");
-            report("share: a follower window frozen; the other 2 got 5 messages within %d ms; thawed, it caught up",
+            report("share (%s): a window frozen; the other 2 got 5 messages within %d ms; thawed, it caught up", holder,
                     delivered);
         }
     }
 
-    @Test
-    void unsubscribeInOneWindowKeepsTheTopicForTheOthers() {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Holder.class)
+    void unsubscribeInOneWindowKeepsTheTopicForTheOthers(Holder holder) {
         String user = unique("unsub");
         String room = unique("unsub-");
         String topic = "room:" + room;
         try (Chromium browser = Chromium.start(480, 400)) {
-            List<Tab> tabs = open(browser, user, room, 2);
+            List<Tab> tabs = open(browser, holder, user, room, 2);
             Tab leaving = tabs.get(0);
             Tab staying = tabs.get(1);
             leaving.focus();
@@ -240,19 +280,89 @@ class BrowserShareIT {
             staying.focus();
             staying.page.js("window.pulse.unsubscribe(arguments[0])", topic);
             staying.page.await(PATIENCE, d -> !topicsOf(user).contains(topic));
-            report("share: unsubscribe in 1 of 2 windows kept %s on the session; in both, it left", topic);
+            report("share (%s): unsubscribe in 1 of 2 windows kept %s on the session; in both, it left", holder, topic);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Holder.class)
+    void closedInEveryWindowTheSessionEnds(Holder holder) throws Exception {
+        String user = unique("last");
+        String room = unique("last-");
+        try (Chromium browser = Chromium.start(480, 400)) {
+            List<Tab> tabs = open(browser, holder, user, room, 2);
+            awaitSessions(user, 1, PATIENCE);
+            tabs.get(0).focus();
+            tabs.get(0).page.js("window.pulse.close()");
+            long seq = api.publish("room:" + room, user, "one window is left");
+            tabs.get(1).awaitSeqs(seq);
+            assertEquals(1, api.connectionsOf(user).size(), "the other window still uses the session");
+            tabs.get(1).focus();
+            tabs.get(1).page.js("window.pulse.close()");
+            long closed = System.currentTimeMillis();
+            long none = awaitSessions(user, 0, PATIENCE); // the windows are still open: the worker closed its socket
+            report("share (%s): closed in both windows (still open): no session %d ms after the second close", holder,
+                    none - closed);
+        }
+    }
+
+    @Test
+    void workerTerminatedMidStreamTheWindowsStartAnotherAndMissNothing() throws Exception {
+        String user = unique("killed");
+        String room = unique("killed-");
+        int count = 60;
+        try (Chromium browser = Chromium.start(480, 400)) {
+            List<Tab> tabs = open(browser, Holder.WORKER, user, room, 3);
+            String session = api.connectionsOf(user).get(0).getString("session");
+            CompletableFuture<Void> stream = CompletableFuture.runAsync(() -> {
+                for (int i = 1; i <= count; i++) {
+                    api.publish("room:" + room, user, "m" + i);
+                    sleep(40); // pacing of the stream, not a wait for anything
+                }
+            });
+            tabs.get(1).awaitCount(10); // mid-stream
+            long killed = System.currentTimeMillis();
+            assertEquals(1, terminateSharedWorkers(browser.driver), "one shared worker");
+            stream.get();
+            List<Long> all = LongStream.rangeClosed(1, count).boxed().toList();
+            for (Tab tab : tabs) {
+                tab.awaitCount(count);
+                assertEquals(all, tab.seqs(), tab + ": every message once, in order, across the new worker");
+                assertEquals(List.of(), tab.gaps(), "no gap");
+            }
+            awaitSessions(user, 1, PATIENCE);
+            JsonObject now = api.connectionsOf(user).get(0);
+            assertNotEquals(session, now.getString("session"), "the new worker's socket");
+            report("share (WORKER): the worker terminated after ~10 of %d messages; a new worker's session opened %d ms "
+                    + "after; the 3 windows got all once, in order", count,
+                    now.getJsonNumber("openedAt").longValue() - killed);
         }
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------------
 
-    private List<Tab> open(Chromium browser, String user, String room, int count) {
+    /** Terminates every shared worker of the browser through the DevTools protocol (a crash, as the tabs see it). */
+    @SuppressWarnings("unchecked")
+    private static int terminateSharedWorkers(ChromeDriver driver) {
+        Map<String, Object> targets = driver.executeCdpCommand("Target.getTargets", Map.of());
+        int closed = 0;
+        for (Map<String, Object> target : (List<Map<String, Object>>) targets.get("targetInfos")) {
+            if ("shared_worker".equals(target.get("type"))) {
+                driver.executeCdpCommand("Target.closeTarget", Map.of("targetId", target.get("targetId")));
+                closed++;
+            }
+        }
+        return closed;
+    }
+
+    private List<Tab> open(Chromium browser, Holder holder, String user, String room, int count) {
         List<Tab> tabs = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             if (i > 0) {
                 browser.driver.switchTo().newWindow(WindowType.WINDOW);
             }
-            RoomPage page = RoomPage.open(browser.driver, api.base, user, room, "&share=1");
+            RoomPage page = RoomPage.open(browser.driver, api.base, user, room, "&share=1" + holder.query);
+            assertEquals(holder.sharing, page.js("return window.pulse.sharing"), "who holds the socket");
             page.js(RECORD, "room:" + room);
             tabs.add(new Tab(browser.driver, browser.driver.getWindowHandle(), page, i + 1));
         }
