@@ -78,6 +78,11 @@ const merge = (reports) => ({
     latencies: reports.flatMap((r) => r.latencies),
     genCpuSeconds: reports.reduce((a, r) => a + (r.cpu.user + r.cpu.system) / 1e6, 0),
     refused: reports.reduce((a, r) => a + (r.refused ?? 0), 0),
+    genStallMaxMs: Math.round(Math.max(0, ...reports.map((r) => r.loopDelayMaxMs ?? 0))),
+    // closes by the heartbeat (4000) of clients whose own process had stalled 1 s or more in the 3 s before: the
+    // load generator starved, not the server wrong
+    closedAfterGenStall: reports.reduce((a, r) => a + r.closes.filter((c) => c.code === 4000 && (r.stalls ?? [])
+        .some((s) => s.ms >= 1000 && s.at <= c.at + 500 && s.at >= c.at - 3000)).length, 0),
 });
 
 /** The close codes clients saw, when any closed: 1013 admission refused, 4000 heartbeat, 1006 no close frame. */
@@ -165,7 +170,8 @@ async function idle(t, clients, seconds) {
         refusedHandshakes: r.refused, // 1013 while the node shed load, each retried after its retry-after
         ...closeCodes(r),
         ...ticks,
-        loadGenCpuSeconds: +r.genCpuSeconds.toFixed(2),
+        loadGenCpuSeconds: +r.genCpuSeconds.toFixed(2), loadGenStallMaxMs: r.genStallMaxMs,
+        closedAfterGenStall: r.closedAfterGenStall,
         ...(otherOf(t) ? { otherServerCpuSecondsPerSecond: +((other1 - other0) / elapsed).toFixed(3) } : {}),
         machineBusy: +((m1.busy - m0.busy) / (m1.total - m0.total)).toFixed(3),
     };
@@ -205,7 +211,8 @@ async function fanout(t, clients, publishes, gapMs, bytes) {
         latencyP50Ms: pct(lat, 0.5), latencyP99Ms: pct(lat, 0.99), latencyMaxMs: lat.at(-1) ?? null,
         serverCpuSeconds: +(cpu1 - cpu0).toFixed(2),
         ...ticks,
-        loadGenCpuSeconds: +r.genCpuSeconds.toFixed(2),
+        loadGenCpuSeconds: +r.genCpuSeconds.toFixed(2), loadGenStallMaxMs: r.genStallMaxMs,
+        closedAfterGenStall: r.closedAfterGenStall,
         ...(otherOf(t) ? { otherServerCpuSeconds: +(other1 - other0).toFixed(2) } : {}),
         machineBusy: +((m1.busy - m0.busy) / (m1.total - m0.total)).toFixed(3),
     };

@@ -1,5 +1,6 @@
 // One load-generator process: opens its share of WebSocket clients from its own loopback source address and
 // reports what they saw. Driven by bench.mjs over IPC; never run against anything but a local server.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
 
 const cfg = JSON.parse(process.env.PULSE_LOADGEN);
@@ -7,6 +8,19 @@ const { url, count, localAddress, topic, silent = [], connectConcurrency = 100, 
 const clients = [];
 let stopping = false;
 let refused = 0; // handshakes refused with 1013 (and retried after their retry-after)
+// This process's own stalls: a client whose Pong waited in a starved event loop is closed with 4000 through no fault
+// of the server's, so every close can be set beside the stalls before it (bench.mjs)
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
+const stalls = []; // {at, ms}: the end of each stretch of 500 ms or more in which this loop ran nothing
+let lastBeat = Date.now();
+setInterval(() => {
+    const now = Date.now();
+    if (now - lastBeat >= 600) {
+        stalls.push({ at: now, ms: now - lastBeat - 100 });
+    }
+    lastBeat = now;
+}, 100).unref();
 
 function openClient(index) {
     return new Promise((resolve) => {
@@ -103,6 +117,8 @@ function report() {
         order: topic ? clients.filter((c) => c && c.subscribed).map((c) => [c.subSeq, c.received, c.lastSeq, c.disorder]) : [],
         cpu: process.cpuUsage(),
         refused,
+        loopDelayMaxMs: loopDelay.max / 1e6,
+        stalls,
     };
 }
 
