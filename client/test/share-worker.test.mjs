@@ -34,31 +34,6 @@ test('worker: the tab that started the worker closes mid-stream: the others miss
     closeAll(tabs);
 });
 
-test('worker: a frozen tab does not stall the others, and catches up once and in order when thawed', async () => {
-    const { env, tabs, server, welcome, step } = await setup(3);
-    await welcome();
-    const [a, b, c] = tabs;
-    tabs.forEach((t) => t.pulse.subscribe('room'));
-    await step();
-    a.freeze(); // the tab that started the worker
-    for (const n of range(1, 4)) {
-        server.publish('room', n);
-        await env.clock.advance(1_000);
-        env.WebSocket.live[0].answerPings();
-    }
-    assert.deepEqual(seqs(b), range(1, 4));
-    assert.deepEqual(seqs(c), range(1, 4));
-    assert.deepEqual(seqs(a), []);
-    for (let t = 0; t < 20_000; t += 500) { // longer than any lease or sweep: the worker keeps the frozen tab, and its socket
-        await env.clock.advance(500);
-        env.WebSocket.live[0].answerPings();
-    }
-    assert.equal(env.WebSocket.instances.length, 1);
-    await a.thaw();
-    assert.deepEqual(seqs(a), range(1, 4), 'thawed, it gets what queued in its port, once, in order');
-    closeAll(tabs);
-});
-
 test('worker: the socket closes when the last tab leaves, and a tab that comes later opens another', async () => {
     const { env, tabs, welcome, host, open } = await setup(2);
     const first = await welcome();
