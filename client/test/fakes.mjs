@@ -4,6 +4,8 @@
  * EventTargets.
  */
 
+import assert from 'node:assert/strict';
+
 /** The client, as the package exports it. */
 export async function loadPulse() {
     return import('../src/pulse.js');
@@ -248,20 +250,52 @@ export function record(pulse, names) {
 }
 
 /**
+ * What a BroadcastChannel and a MessagePort of a page do with a message that reaches them: a frozen one keeps it
+ * until thawed, as a frozen page does; a closed one drops it.
+ */
+class Mailbox {
+    onmessage = null;
+    closed = false;
+    frozen = false;
+    inbox = [];
+
+    arrive(data) {
+        if (this.closed) {
+            return;
+        }
+        if (this.frozen) {
+            this.inbox.push(data);
+            return;
+        }
+        this.onmessage?.({ data });
+    }
+
+    thaw() {
+        this.frozen = false;
+        for (const data of this.inbox.splice(0)) {
+            if (!this.closed) {
+                this.onmessage?.({ data });
+            }
+        }
+    }
+
+    close() {
+        this.closed = true;
+    }
+}
+
+/**
  * A BroadcastChannel class of its own per test: a message reaches every other open channel of the same name, in the
  * order its sender posted, after the current microtasks (as a task would); a frozen channel keeps what arrives
  * until it is thawed, as a frozen page does.
  */
 export function fakeBroadcastChannelClass() {
-    class FakeBroadcastChannel {
+    class FakeBroadcastChannel extends Mailbox {
         static instances = [];
         static log = []; // every message posted, in order
-        onmessage = null;
-        closed = false;
-        frozen = false;
-        inbox = [];
 
         constructor(name) {
+            super();
             this.name = name;
             FakeBroadcastChannel.instances.push(this);
         }
@@ -274,33 +308,9 @@ export function fakeBroadcastChannelClass() {
             FakeBroadcastChannel.log.push(copy);
             for (const other of FakeBroadcastChannel.instances) {
                 if (other !== this && !other.closed && other.name === this.name) {
-                    queueMicrotask(() => other.#arrive(structuredClone(copy)));
+                    queueMicrotask(() => other.arrive(structuredClone(copy)));
                 }
             }
-        }
-
-        #arrive(data) {
-            if (this.closed) {
-                return;
-            }
-            if (this.frozen) {
-                this.inbox.push(data);
-                return;
-            }
-            this.onmessage?.({ data });
-        }
-
-        thaw() {
-            this.frozen = false;
-            for (const data of this.inbox.splice(0)) {
-                if (!this.closed) {
-                    this.onmessage?.({ data });
-                }
-            }
-        }
-
-        close() {
-            this.closed = true;
         }
     }
     return FakeBroadcastChannel;
@@ -396,12 +406,8 @@ export function fakeLocks() {
  * end keeps what arrives until thawed, a closed one drops it (a MessagePort has no close event: the other end is not
  * told).
  */
-class FakePort {
+class FakePort extends Mailbox {
     other = null;
-    onmessage = null;
-    closed = false;
-    frozen = false;
-    inbox = [];
 
     static pair() {
         const a = new FakePort();
@@ -420,31 +426,7 @@ class FakePort {
         queueMicrotask(() => other.arrive(copy));
     }
 
-    arrive(data) {
-        if (this.closed) {
-            return;
-        }
-        if (this.frozen) {
-            this.inbox.push(data);
-            return;
-        }
-        this.onmessage?.({ data });
-    }
-
     start() {}
-
-    thaw() {
-        this.frozen = false;
-        for (const data of this.inbox.splice(0)) {
-            if (!this.closed) {
-                this.onmessage?.({ data });
-            }
-        }
-    }
-
-    close() {
-        this.closed = true;
-    }
 }
 
 /**
@@ -619,6 +601,8 @@ export function fakeServer(WebSocket) {
     const server = {
         subscriptions: new Map(), // socket → Set of topics
         received: [], // everything any socket sent, with its socket
+        /** The topic of every frame of that type the server received, in order. */
+        topicsOf: (type) => server.received.filter(({ m }) => m.type === type).map(({ m }) => m.topic),
         publish(topic, data) {
             const t = topicOf(topic);
             const message = { type: 'message', topic, seq: t.log.length + 1, epoch: t.epoch, time: 0, data };
@@ -662,4 +646,56 @@ export function fakeServer(WebSocket) {
         },
     };
     return server;
+}
+
+/**
+ * `count` tabs of a `browser` (with SharedWorker if `worker` is given) opened with `share` and `extra` options, and a
+ * fakeServer answering their sockets. `welcome()` checks that the tabs have one socket, accepts it, lets the server
+ * answer what it sent, and returns it; `step()` lets the server answer twice (a request, then what its answer
+ * brought on); `roomWith(last)` puts every tab in a topic with messages; `host()` is the worker's WorkerHost, if any.
+ */
+export async function sharedTabs(Pulse, count, { worker = null, extra = {} } = {}) {
+    const b = browser({ worker });
+    const server = fakeServer(b.env.WebSocket);
+    for (let i = 0; i < count; i++) {
+        b.open(Pulse, undefined, extra);
+    }
+    await settle();
+    const welcome = async () => {
+        const live = b.env.WebSocket.live;
+        assert.equal(live.length, 1, 'one socket for all tabs');
+        live[0].accept({ interval: 1000, timeout: 2000 }, 'ann');
+        await settle();
+        server.pump();
+        await settle();
+        return live[0];
+    };
+    const step = async () => {
+        server.pump();
+        await settle();
+        server.pump();
+        await settle();
+    };
+    /** Every tab subscribes to room (the server answers), then the server publishes 1 to `last` to it. */
+    const roomWith = async (last) => {
+        b.tabs.forEach((t) => t.pulse.subscribe('room'));
+        await step();
+        for (const n of range(1, last)) {
+            server.publish('room', n);
+        }
+        await settle();
+    };
+    const host = () => [...(b.SharedWorker?.workers.values() ?? [])][0];
+    return { ...b, server, welcome, step, roomWith, host };
+}
+
+/** The seqs a tab got of a topic, in the order it got them. */
+export const seqs = (tab, topic = 'room') => tab.seen.message.filter((m) => m.topic === topic).map((m) => m.seq);
+
+/** from, from + 1, …, to. */
+export const range = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** Closes every tab's Pulse. */
+export function closeAll(tabs) {
+    tabs.forEach((t) => t.pulse.close());
 }

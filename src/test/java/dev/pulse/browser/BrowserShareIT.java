@@ -106,29 +106,26 @@ class BrowserShareIT {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Holder.class)
     void fiveWindowsShareOneSession(Holder holder) {
-        String user = unique("five");
-        String room = unique("five-");
-        try (Chromium browser = Chromium.start(480, 400)) {
-            List<Tab> tabs = open(browser, holder, user, room, 5);
+        try (Windows w = open(holder, "five", 5)) {
             Set<String> sessions = new HashSet<>();
-            for (Tab tab : tabs) {
+            for (Tab tab : w.tabs) {
                 tab.focus();
                 tab.page.await(PATIENCE, d -> !tab.page.session().equals("–"));
                 sessions.add(tab.page.session());
             }
             // a barrier: a message published now has reached every window, so every window has done whatever it
             // does on opening
-            long seq = api.publish("room:" + room, user, "to all five");
-            for (Tab tab : tabs) {
+            long seq = w.publish("to all five");
+            for (Tab tab : w.tabs) {
                 tab.awaitSeqs(seq);
             }
-            List<JsonObject> mine = api.connectionsOf(user);
-            report("share (%s): 5 windows of %s, %d server session(s) %s, sessions shown %s", holder, user, mine.size(),
+            List<JsonObject> mine = api.connectionsOf(w.user);
+            report("share (%s): 5 windows of %s, %d server session(s) %s, sessions shown %s", holder, w.user, mine.size(),
                     mine.stream().map(c -> c.getString("session")).toList(), sessions);
             assertEquals(1, mine.size(), "5 windows, one session: " + mine);
             assertEquals(Set.of(mine.get(0).getString("session")), sessions, "every window names that session");
-            assertEquals(holder.windows, tabs.stream().filter(Tab::holdsSocket).count(), "windows holding the socket");
-            for (Tab tab : tabs) {
+            assertEquals(holder.windows, w.tabs.stream().filter(Tab::holdsSocket).count(), "windows holding the socket");
+            for (Tab tab : w.tabs) {
                 assertEquals(List.of(seq), tab.seqs(), "each window got the message once");
             }
         }
@@ -137,36 +134,23 @@ class BrowserShareIT {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Holder.class)
     void leaderWindowClosedMidStreamNothingLostOrDuplicated(Holder holder) throws Exception {
-        String user = unique("close");
-        String room = unique("close-");
         int count = 60;
-        try (Chromium browser = Chromium.start(480, 400)) {
-            List<Tab> tabs = open(browser, holder, user, room, 4);
-            Tab leader = holder.of(tabs);
-            String session = api.connectionsOf(user).get(0).getString("session");
-            CompletableFuture<Void> stream = CompletableFuture.runAsync(() -> {
-                for (int i = 1; i <= count; i++) {
-                    api.publish("room:" + room, user, "m" + i);
-                    sleep(40); // pacing of the stream, not a wait for anything
-                }
-            });
-            tabs.get(tabs.indexOf(leader) == 0 ? 1 : 0).awaitCount(10); // mid-stream
+        try (Windows w = open(holder, "close", 4)) {
+            Tab leader = holder.of(w.tabs);
+            String session = api.connectionsOf(w.user).get(0).getString("session");
+            CompletableFuture<Void> stream = w.stream(count);
+            w.tabs.get(w.tabs.indexOf(leader) == 0 ? 1 : 0).awaitCount(10); // mid-stream
             leader.focus();
             long closed = System.currentTimeMillis();
-            browser.driver.close();
-            List<Tab> others = new ArrayList<>(tabs);
+            w.browser.driver.close();
+            List<Tab> others = new ArrayList<>(w.tabs);
             others.remove(leader);
             others.get(0).focus();
             stream.get();
-            List<Long> all = LongStream.rangeClosed(1, count).boxed().toList();
-            for (Tab tab : others) {
-                tab.awaitCount(count);
-                assertEquals(all, tab.seqs(), "every message once, in order, in every window left");
-                assertEquals(List.of(), tab.gaps(), "no gap");
-            }
+            awaitAllOnceInOrder(others, LongStream.rangeClosed(1, count).boxed().toList(), "in every window left");
             long bound = INTERVAL + TIMEOUT + 1000 + SLACK;
-            long one = awaitSessions(user, 1, Duration.ofMillis(bound));
-            JsonObject now = api.connectionsOf(user).get(0);
+            long one = awaitSessions(w.user, 1, Duration.ofMillis(bound));
+            JsonObject now = api.connectionsOf(w.user).get(0);
             long opened = now.getJsonNumber("openedAt").longValue();
             assertEquals(holder.windows, others.stream().filter(Tab::holdsSocket).count(), "windows holding the socket");
             if (holder == Holder.WORKER) {
@@ -181,15 +165,12 @@ class BrowserShareIT {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Holder.class)
     void frozenLeaderWindowDoesNotStallTheOthers(Holder holder) throws Exception {
-        String user = unique("frozen");
-        String room = unique("frozen-");
-        try (Chromium browser = Chromium.start(480, 400)) {
-            List<Tab> tabs = open(browser, holder, user, room, 3);
-            Tab frozen = holder.of(tabs);
-            List<Tab> others = new ArrayList<>(tabs);
+        try (Windows w = open(holder, "frozen", 3)) {
+            Tab frozen = holder.of(w.tabs);
+            List<Tab> others = new ArrayList<>(w.tabs);
             others.remove(frozen);
-            long before = api.publish("room:" + room, user, "before");
-            for (Tab tab : tabs) {
+            long before = w.publish("before");
+            for (Tab tab : w.tabs) {
                 tab.awaitSeqs(before);
             }
             frozen.focus();
@@ -198,7 +179,7 @@ class BrowserShareIT {
             others.get(0).focus();
             List<Long> all = new ArrayList<>(List.of(before));
             for (int i = 0; i < 5; i++) {
-                all.add(api.publish("room:" + room, user, "while frozen " + i));
+                all.add(w.publish("while frozen " + i));
             }
             for (Tab tab : others) {
                 tab.awaitCount(all.size());
@@ -210,14 +191,10 @@ class BrowserShareIT {
 
             frozen.focus();
             frozen.lifecycle("active");
-            all.add(api.publish("room:" + room, user, "after the thaw"));
-            for (Tab tab : tabs) {
-                tab.awaitCount(all.size());
-                assertEquals(all, tab.seqs(), tab + ": every message once, in order, the thawed window too");
-                assertEquals(List.of(), tab.gaps(), "no gap");
-            }
+            all.add(w.publish("after the thaw"));
+            awaitAllOnceInOrder(w.tabs, all, "the thawed window too");
             assertFalse(frozen.holdsSocket(), "the thawed window follows the new leader");
-            long one = awaitSessions(user, 1, PATIENCE);
+            long one = awaitSessions(w.user, 1, PATIENCE);
             report("share (%s): the %s window frozen; the other 2 got %d messages within %d ms of the freeze; after the "
                     + "thaw one session (%d ms after the freeze)", holder, holder == Holder.WORKER ? "first" : "leader",
                     all.size() - 1, delivered, one - froze);
@@ -227,19 +204,16 @@ class BrowserShareIT {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Holder.class)
     void frozenFollowerWindowDoesNotStallTheOthers(Holder holder) {
-        String user = unique("follow");
-        String room = unique("follow-");
-        try (Chromium browser = Chromium.start(480, 400)) {
-            List<Tab> tabs = open(browser, holder, user, room, 3);
-            Tab leader = holder.of(tabs);
-            Tab frozen = tabs.get(tabs.indexOf(leader) == 0 ? 1 : 0);
-            Tab other = tabs.stream().filter(t -> t != leader && t != frozen).findFirst().orElseThrow();
+        try (Windows w = open(holder, "follow", 3)) {
+            Tab leader = holder.of(w.tabs);
+            Tab frozen = w.tabs.get(w.tabs.indexOf(leader) == 0 ? 1 : 0);
+            Tab other = w.tabs.stream().filter(t -> t != leader && t != frozen).findFirst().orElseThrow();
             frozen.focus();
             frozen.lifecycle("frozen");
             long froze = System.currentTimeMillis();
             List<Long> all = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
-                all.add(api.publish("room:" + room, user, "while a follower is frozen " + i));
+                all.add(w.publish("while a follower is frozen " + i));
             }
             for (Tab tab : List.of(leader, other)) {
                 tab.awaitCount(all.size());
@@ -251,7 +225,7 @@ class BrowserShareIT {
             frozen.lifecycle("active");
             frozen.awaitCount(all.size());
             assertEquals(all, frozen.seqs(), "the thawed follower gets what it missed, once, in order");
-            assertEquals(1, api.connectionsOf(user).size(), "one session throughout");
+            assertEquals(1, api.connectionsOf(w.user).size(), "one session throughout");
             report("share (%s): a window frozen; the other 2 got 5 messages within %d ms; thawed, it caught up", holder,
                     delivered);
         }
@@ -260,26 +234,23 @@ class BrowserShareIT {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Holder.class)
     void unsubscribeInOneWindowKeepsTheTopicForTheOthers(Holder holder) {
-        String user = unique("unsub");
-        String room = unique("unsub-");
-        String topic = "room:" + room;
-        try (Chromium browser = Chromium.start(480, 400)) {
-            List<Tab> tabs = open(browser, holder, user, room, 2);
-            Tab leaving = tabs.get(0);
-            Tab staying = tabs.get(1);
+        try (Windows w = open(holder, "unsub", 2)) {
+            String topic = w.topic();
+            Tab leaving = w.tabs.get(0);
+            Tab staying = w.tabs.get(1);
             leaving.focus();
             assertEquals(Boolean.TRUE, leaving.page.js("return window.pulse.unsubscribe(arguments[0])", topic));
-            long seq = api.publish(topic, user, "after one window left");
+            long seq = w.publish("after one window left");
             staying.awaitSeqs(seq);
             // a barrier for the window that left: a second publish reached the other window after the first
-            long next = api.publish(topic, user, "and another");
+            long next = w.publish("and another");
             staying.awaitSeqs(next);
             assertEquals(List.of(), leaving.seqs(), "the window that unsubscribed gets nothing of the topic");
-            assertTrue(topicsOf(user).contains(topic), "the session is still in the topic: " + topicsOf(user));
+            assertTrue(topicsOf(w.user).contains(topic), "the session is still in the topic: " + topicsOf(w.user));
 
             staying.focus();
             staying.page.js("window.pulse.unsubscribe(arguments[0])", topic);
-            staying.page.await(PATIENCE, d -> !topicsOf(user).contains(topic));
+            staying.page.await(PATIENCE, d -> !topicsOf(w.user).contains(topic));
             report("share (%s): unsubscribe in 1 of 2 windows kept %s on the session; in both, it left", holder, topic);
         }
     }
@@ -287,20 +258,17 @@ class BrowserShareIT {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Holder.class)
     void closedInEveryWindowTheSessionEnds(Holder holder) throws Exception {
-        String user = unique("last");
-        String room = unique("last-");
-        try (Chromium browser = Chromium.start(480, 400)) {
-            List<Tab> tabs = open(browser, holder, user, room, 2);
-            awaitSessions(user, 1, PATIENCE);
-            tabs.get(0).focus();
-            tabs.get(0).page.js("window.pulse.close()");
-            long seq = api.publish("room:" + room, user, "one window is left");
-            tabs.get(1).awaitSeqs(seq);
-            assertEquals(1, api.connectionsOf(user).size(), "the other window still uses the session");
-            tabs.get(1).focus();
-            tabs.get(1).page.js("window.pulse.close()");
+        try (Windows w = open(holder, "last", 2)) {
+            awaitSessions(w.user, 1, PATIENCE);
+            w.tabs.get(0).focus();
+            w.tabs.get(0).page.js("window.pulse.close()");
+            long seq = w.publish("one window is left");
+            w.tabs.get(1).awaitSeqs(seq);
+            assertEquals(1, api.connectionsOf(w.user).size(), "the other window still uses the session");
+            w.tabs.get(1).focus();
+            w.tabs.get(1).page.js("window.pulse.close()");
             long closed = System.currentTimeMillis();
-            long none = awaitSessions(user, 0, PATIENCE); // the windows are still open: the worker closed its socket
+            long none = awaitSessions(w.user, 0, PATIENCE); // the windows are still open: the worker closed its socket
             report("share (%s): closed in both windows (still open): no session %d ms after the second close", holder,
                     none - closed);
         }
@@ -308,30 +276,17 @@ class BrowserShareIT {
 
     @Test
     void workerTerminatedMidStreamTheWindowsStartAnotherAndMissNothing() throws Exception {
-        String user = unique("killed");
-        String room = unique("killed-");
         int count = 60;
-        try (Chromium browser = Chromium.start(480, 400)) {
-            List<Tab> tabs = open(browser, Holder.WORKER, user, room, 3);
-            String session = api.connectionsOf(user).get(0).getString("session");
-            CompletableFuture<Void> stream = CompletableFuture.runAsync(() -> {
-                for (int i = 1; i <= count; i++) {
-                    api.publish("room:" + room, user, "m" + i);
-                    sleep(40); // pacing of the stream, not a wait for anything
-                }
-            });
-            tabs.get(1).awaitCount(10); // mid-stream
+        try (Windows w = open(Holder.WORKER, "killed", 3)) {
+            String session = api.connectionsOf(w.user).get(0).getString("session");
+            CompletableFuture<Void> stream = w.stream(count);
+            w.tabs.get(1).awaitCount(10); // mid-stream
             long killed = System.currentTimeMillis();
-            assertEquals(1, terminateSharedWorkers(browser.driver), "one shared worker");
+            assertEquals(1, terminateSharedWorkers(w.browser.driver), "one shared worker");
             stream.get();
-            List<Long> all = LongStream.rangeClosed(1, count).boxed().toList();
-            for (Tab tab : tabs) {
-                tab.awaitCount(count);
-                assertEquals(all, tab.seqs(), tab + ": every message once, in order, across the new worker");
-                assertEquals(List.of(), tab.gaps(), "no gap");
-            }
-            awaitSessions(user, 1, PATIENCE);
-            JsonObject now = api.connectionsOf(user).get(0);
+            awaitAllOnceInOrder(w.tabs, LongStream.rangeClosed(1, count).boxed().toList(), "across the new worker");
+            awaitSessions(w.user, 1, PATIENCE);
+            JsonObject now = api.connectionsOf(w.user).get(0);
             assertNotEquals(session, now.getString("session"), "the new worker's socket");
             report("share (WORKER): the worker terminated after ~10 of %d messages; a new worker's session opened %d ms "
                     + "after; the 3 windows got all once, in order", count,
@@ -355,18 +310,39 @@ class BrowserShareIT {
         return closed;
     }
 
-    private List<Tab> open(Chromium browser, Holder holder, String user, String room, int count) {
-        List<Tab> tabs = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            if (i > 0) {
-                browser.driver.switchTo().newWindow(WindowType.WINDOW);
+    /**
+     * A browser with {@code count} windows of the room that share its socket, for a user and a room of their own
+     * (named after {@code name}); each window records what it gets of the room's topic.
+     */
+    private Windows open(Holder holder, String name, int count) {
+        String user = unique(name);
+        String room = unique(name + "-");
+        Chromium browser = Chromium.start(480, 400);
+        try {
+            List<Tab> tabs = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                if (i > 0) {
+                    browser.driver.switchTo().newWindow(WindowType.WINDOW);
+                }
+                RoomPage page = RoomPage.open(browser.driver, api.base, user, room, "&share=1" + holder.query);
+                assertEquals(holder.sharing, page.js("return window.pulse.sharing"), "who holds the socket");
+                page.js(RECORD, "room:" + room);
+                tabs.add(new Tab(browser.driver, browser.driver.getWindowHandle(), page, i + 1));
             }
-            RoomPage page = RoomPage.open(browser.driver, api.base, user, room, "&share=1" + holder.query);
-            assertEquals(holder.sharing, page.js("return window.pulse.sharing"), "who holds the socket");
-            page.js(RECORD, "room:" + room);
-            tabs.add(new Tab(browser.driver, browser.driver.getWindowHandle(), page, i + 1));
+            return new Windows(browser, tabs, user, room);
+        } catch (RuntimeException | Error e) {
+            browser.close();
+            throw e;
         }
-        return tabs;
+    }
+
+    /** Waits until each window has as many messages as {@code all}: they must be {@code all}, once, in order, no gap. */
+    private static void awaitAllOnceInOrder(List<Tab> tabs, List<Long> all, String which) {
+        for (Tab tab : tabs) {
+            tab.awaitCount(all.size());
+            assertEquals(all, tab.seqs(), tab + ": every message once, in order, " + which);
+            assertEquals(List.of(), tab.gaps(), tab + ": no gap");
+        }
     }
 
     private List<String> topicsOf(String user) {
@@ -393,6 +369,45 @@ class BrowserShareIT {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** The windows of one browser in one room, as one user. */
+    private final class Windows implements AutoCloseable {
+        final Chromium browser;
+        final List<Tab> tabs;
+        final String user;
+        final String room;
+
+        Windows(Chromium browser, List<Tab> tabs, String user, String room) {
+            this.browser = browser;
+            this.tabs = tabs;
+            this.user = user;
+            this.room = room;
+        }
+
+        String topic() {
+            return "room:" + room;
+        }
+
+        /** Publishes to the room as the user; returns the seq. */
+        long publish(String text) {
+            return api.publish(topic(), user, text);
+        }
+
+        /** Publishes m1 to m{count} to the room, 40 ms apart, in the background. */
+        CompletableFuture<Void> stream(int count) {
+            return CompletableFuture.runAsync(() -> {
+                for (int i = 1; i <= count; i++) {
+                    publish("m" + i);
+                    sleep(40); // pacing of the stream, not a wait for anything
+                }
+            });
+        }
+
+        @Override
+        public void close() {
+            browser.close();
         }
     }
 
