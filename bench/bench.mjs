@@ -159,6 +159,7 @@ async function idle(t, clients, seconds) {
         scenario: 'idle', clients, seconds,
         connected: r.connected,
         connectAllMs,
+        handshakesPerSecond: Math.round(clients / (connectAllMs / 1000)), // 100 in flight at a time
         connectP99Ms: pct(r.connectMs, 0.99),
         rssBeforeKiB: rssBefore, rssAfterKiB: rssAfter,
         rssPerConnKiB: +((rssAfter - rssBefore) / clients).toFixed(2),
@@ -323,7 +324,8 @@ const lines = [title, '', `Machine: ${meta.machine}, load average ${meta.loadAve
     + (peer ? ` Reference: ${peer.label}, bench/peer/ws-server.mjs, the same heartbeat, run first in each scenario with the same load generators.` : ''), ''];
 if (peer) {
     // the overview: the figures the README's ratio table quotes
-    const key = { idle: ['rssPerConnKiB', 'liveHeapPerConnKiB', 'serverCpuSecondsPerSecond', 'connectAllMs', 'pingsPerClientPerSecond'],
+    const key = { idle: ['rssPerConnKiB', 'liveHeapPerConnKiB', 'serverCpuSecondsPerSecond', 'connectAllMs', 'handshakesPerSecond',
+            'pingsPerClientPerSecond'],
         fanout: ['latencyP50Ms', 'latencyP99Ms', 'latencyMaxMs', 'serverCpuSeconds'], silent: ['detectMinMs', 'detectP50Ms', 'detectMaxMs'] };
     lines.push('## Pulse beside ws', '', '| scenario | figure | ws | Pulse | Pulse/ws | machine busy (ws, Pulse) |', '|---|---|---|---|---|---|');
     for (const [ref, run] of pairs) {
