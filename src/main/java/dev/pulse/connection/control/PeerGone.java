@@ -12,9 +12,14 @@ public final class PeerGone {
     private PeerGone() {
     }
 
-    /** A send or Ping failed: the peer is gone if the container already closed the session or the socket failed. */
+    /**
+     * A send or Ping failed: the peer is gone if the container already closed the session, the socket failed, or
+     * the container refused the send as on a closed session (IllegalStateException, as the API specifies for a
+     * closed session; Tyrus throws it while its connection is closed but the session not yet: "Connection is not
+     * open.", seen under load when a client resets during a fan-out).
+     */
     static boolean after(Connection connection, Throwable failure) {
-        return !connection.peer().isOpen() || socketFailed(failure);
+        return !connection.peer().isOpen() || failure instanceof IllegalStateException || socketFailed(failure);
     }
 
     /** An I/O error anywhere in the failure's causes: broken pipe, reset, closed channel, end of stream. */

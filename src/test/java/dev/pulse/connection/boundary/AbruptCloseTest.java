@@ -9,7 +9,7 @@ import dev.pulse.testing.InProcessPulse;
 import dev.pulse.testing.TestClient;
 import jakarta.json.JsonObject;
 import java.time.Duration;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -23,7 +23,9 @@ class AbruptCloseTest {
     static final InProcessPulse PULSE = new InProcessPulse()
             .settings(PulseSettings.builder().heartbeat(1000, 2000).build());
 
-    @Test
+    // the send Tyrus refuses while its connection is closed but its session not yet showed in 2 of 25 repetitions
+    // under CPU load (and once in a full unit-test run), in none of 6 alone
+    @RepeatedTest(3)
     void aResetOrAVanishedClientIsAnAbruptDisconnectNotAServerError() throws Exception {
         try (TestClient bystander = TestClient.connect(PULSE.uri())) {
             bystander.next("welcome");

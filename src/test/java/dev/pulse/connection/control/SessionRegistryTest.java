@@ -153,6 +153,10 @@ class SessionRegistryTest {
         Connection closedUnderUs = registry.open(closed, null, null);
         closed.open = false; // the container closed it; its onClose has not run yet
         registry.failed(closedUnderUs, new IllegalStateException("The connection has been closed."));
+        FakePeer notYetClosed = new FakePeer().stall();
+        Connection closing = registry.open(notYetClosed, null, null);
+        registry.send(closing, "{}");
+        notYetClosed.pending.get(0).accept(new IllegalStateException("Connection is not open.")); // Tyrus, racing
         Connection readSide = registry.open(new FakePeer(), null, null);
         registry.closed(readSide, 1006);
         registry.closed(welcomeLost, 1006); // the container's own report follows: not counted again
@@ -164,7 +168,7 @@ class SessionRegistryTest {
         binary.close(1003, "binary frames are not accepted"); // the server's own close, still registered
         registry.failed(closedByUs, new java.io.IOException("Broken pipe")); // a send that was under way
 
-        assertEquals(3L, stats.disconnects().get(SessionRegistry.ABRUPT));
+        assertEquals(4L, stats.disconnects().get(SessionRegistry.ABRUPT));
         assertNull(stats.evictions().get("error"));
         assertEquals(0, registry.size());
         assertEquals(0, addresses.from("127.0.0.1"), "its address is released");
@@ -175,7 +179,7 @@ class SessionRegistryTest {
         alive.pending.get(0).accept(new IllegalArgumentException("a bug of ours"));
         assertEquals(1L, stats.evictions().get("error"), "a failure while the peer is there is the server's");
         assertEquals(1011, alive.closeCode);
-        assertEquals(3L, stats.disconnects().get(SessionRegistry.ABRUPT));
+        assertEquals(4L, stats.disconnects().get(SessionRegistry.ABRUPT));
     }
 
     @Test
