@@ -190,19 +190,17 @@ public final class PulseEndpoint extends Endpoint {
     }
 
     /**
-     * The container reports a failure. A peer that went away (the socket failed, or the session is already closed)
-     * is an abrupt disconnect, logged at FINE; the container's own protocol errors close the session themselves.
-     * Anything else on a session still open is a failure nobody answered yet: logged, counted under
-     * {@code errors.internal} and answered with error {@code internal}.
+     * The container reports a failure. An I/O failure (a peer that went away) or one on a session already closed
+     * is logged at FINE only: the container closes the session itself and onClose counts it with its code (1006:
+     * an abrupt disconnect). Taking it for a disconnect here lost WildFly's 1009 closes from errors.too_large in
+     * BadInputIT; the heartbeat evicts what a container leaves open. Anything else on a session still open is a failure nobody
+     * answered yet: logged, counted under {@code errors.internal} and answered with error {@code internal}.
      */
     @Override
     public void onError(Session session, Throwable failure) {
         Connection connection = connection(session);
         if (connection == null || !session.isOpen() || PeerGone.socketFailed(failure)) {
             LOG.log(Level.DEBUG, () -> "WebSocket error on " + session.getId() + ": " + failure);
-            if (connection != null && session.isOpen()) { // else onClose follows, with the code
-                registry.failed(connection, failure);
-            }
             return;
         }
         guarded(connection, () -> {
