@@ -3,7 +3,8 @@
 # its server). JVM settings per server (bench/README.md): Payara's per-connection garbage needs G1's adaptive young
 # generation (SerialGC pauses overflowed its I/O queue); WildFly holds least with SerialGC and a small one.
 #   bench/server.sh prepare wildfly            → prints a private copy of standalone/ with the WAR and the tuning applied
-#   bench/server.sh run payara PORT [ROOTDIR]   → Payara Micro in the foreground (exec: this pid is the JVM)
+#   bench/server.sh run payara PORT [ROOTDIR]   → Payara Micro in the foreground (exec: this pid is the JVM), on an
+#                                                emptied ROOTDIR (a reused one deploys the app twice: below)
 #   bench/server.sh run wildfly PORT BASE       → WildFly on BASE (from prepare) in the foreground; the JVM is a child
 # The caller sets the PULSE_* environment. Management port of WildFly: BENCH_WILDFLY_MGMT_PORT (default PORT + 1);
 # its https port is PORT + 3 (not 8443, which another WildFly on the machine may hold; PORT + 2 is the ws reference's).
@@ -30,12 +31,28 @@ bench_prepare_wildfly() {
   echo "$base"
 }
 
+# Payara Micro saves every deployment in its --rootdir (config/domain.xml, applications/): started again on the same
+# root dir with --deploy it first boots the copy it saved (the previous build), then undeploys it and deploys the WAR
+# again; meanwhile the first copy serves, and its sessions' cleanup fails once its class loader is closed
+# (NoClassDefFoundError). So every start gets an empty root dir. Only a directory that is empty or looks like a Payara
+# Micro root dir is emptied, never anything else a caller passed by mistake.
+bench_fresh_rootdir() { # dir
+  local dir=$1
+  mkdir -p "$dir"
+  if [ -n "$(ls -A "$dir")" ] && [ ! -f "$dir/config/domain.xml" ]; then
+    echo "bench/server.sh: $dir is not a Payara Micro root dir (no config/domain.xml): not emptying it" >&2
+    exit 2
+  fi
+  find "$dir" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+}
+
 bench_run_server() { # kind port [rootdir|base]; replaces this shell with the server
   local kind=$1 port=$2 dir=${3:-}
   local java_opts
   java_opts=$(bench_java_opts "$kind")
   case "$kind" in
     payara)
+      [ -n "$dir" ] && bench_fresh_rootdir "$dir"
       # shellcheck disable=SC2086
       exec "${BENCH_JAVA:-java}" $java_opts -jar "${BENCH_PAYARA_JAR:-target/payara-micro.jar}" --deploy "${BENCH_WAR:-target/pulse.war}" --port "$port" \
         --contextroot / --nocluster --nohazelcast ${dir:+--rootdir "$dir"} ${BENCH_PAYARA_ARGS:-} ;;

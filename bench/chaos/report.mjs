@@ -93,12 +93,13 @@ export function writeReport(run) {
 
     // ---- the server's own counts, summed over its incarnations (a SIGKILLed one: its last sample, ≤ 5 s old)
     const evictions = {};
-    const serverCounts = { opened: 0, gapsSent: 0, messagesOut: 0, errors: {} };
+    const serverCounts = { opened: 0, abruptDisconnects: 0, gapsSent: 0, messagesOut: 0, errors: {} };
     for (const inc of incarnations) {
         const s = inc.stats;
         if (!s) continue;
         for (const [k, v] of Object.entries(s.evictions ?? {})) evictions[k] = (evictions[k] ?? 0) + v;
         serverCounts.opened += s.opened ?? 0;
+        serverCounts.abruptDisconnects += s.disconnects?.abrupt ?? 0; // peers gone without a close frame: not evictions
         serverCounts.gapsSent += s.gapsSent ?? 0;
         serverCounts.messagesOut += s.messagesOut ?? 0;
         for (const [k, v] of Object.entries(s.errors ?? {})) serverCounts.errors[k] = (serverCounts.errors[k] ?? 0) + v;

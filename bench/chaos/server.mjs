@@ -1,7 +1,7 @@
 // The chaos run's server: started with bench/server.sh (the JVM settings of every bench run), restarted after a
 // drain (POST /api/drain, then SIGTERM) or a SIGKILL, and read from /proc (RSS, CPU, open files) and /api/stats.
 import { spawn, execFileSync } from 'node:child_process';
-import { openSync, closeSync, mkdirSync } from 'node:fs';
+import { openSync, closeSync, fstatSync, readSync, statSync } from 'node:fs';
 import { sleep, procRssKiB, procCpuSeconds, procFds } from '../lib/proc.mjs';
 
 const repo = new URL('../../', import.meta.url).pathname;
@@ -19,15 +19,10 @@ export class Server {
     /** Starts the server and resolves once it is ready (or rejects after `timeoutMs`). */
     async start(timeoutMs = 180_000) {
         const fd = openSync(this.opts.log, 'a');
-        // Payara: a fresh root dir per start. One reused loads the application it holds, then undeploys it for
-        // --deploy's: for a few seconds a first instance serves (its own topics and epochs), and its sessions'
-        // cleanup fails as its class loader is closed under it (NoClassDefFoundError)
-        let dir = this.opts.dir;
-        if (this.opts.kind === 'payara') {
-            dir = `${this.opts.dir}/start-${this.incarnation + 1}`;
-            mkdirSync(dir, { recursive: true });
-        }
-        this.launcher = spawn('bash', ['bench/server.sh', 'run', this.opts.kind, String(this.opts.port), dir],
+        const logFrom = statSync(this.opts.log).size;
+        // Payara: every start on the same root dir, which bench/server.sh empties first (a reused one would deploy
+        // the application twice: checked below)
+        this.launcher = spawn('bash', ['bench/server.sh', 'run', this.opts.kind, String(this.opts.port), this.opts.dir],
             { cwd: repo, env: { ...process.env, ...this.opts.env }, stdio: ['ignore', fd, fd] });
         closeSync(fd);
         this.incarnation++;
@@ -42,6 +37,7 @@ export class Server {
             if (launcher.exitCode !== null || launcher.signalCode !== null) throw new Error(`server exited while starting, see ${this.opts.log}`);
             if (await this.ready()) {
                 this.readyAt = Date.now();
+                if (this.opts.kind === 'payara') this.checkDeployedOnce(logFrom);
                 if (this.opts.kind !== 'payara') this.pid = childJava(launcher.pid);
                 if (this.pid === null) throw new Error(`no JVM under ${launcher.pid}`);
                 return;
@@ -49,6 +45,30 @@ export class Server {
             await sleep(250);
         }
         throw new Error(`server not ready after ${timeoutMs} ms, see ${this.opts.log}`);
+    }
+
+    /**
+     * Payara logs "Loading application [pulse] at [/]" once per deployment, and "Loading application pulse done in"
+     * only for one it booted from its root dir: then it serves a saved copy besides --deploy's (README, Known
+     * issues), and the run measures two servers.
+     */
+    checkDeployedOnce(logFrom) {
+        const fd = openSync(this.opts.log, 'r');
+        try {
+            const size = fstatSync(fd).size - logFrom;
+            const buffer = Buffer.alloc(Math.max(0, size));
+            readSync(fd, buffer, 0, buffer.length, logFrom);
+            const log = buffer.toString('utf8');
+            const loads = log.match(/Loading application \[[^\]]*\] at/g) ?? [];
+            // logged only for an application booted from the root dir's domain.xml, before it serves
+            const saved = log.match(/Loading application \S+ done in/g) ?? [];
+            if (loads.length !== 1 || saved.length !== 0) {
+                throw new Error(`start ${this.incarnation}: the application was loaded ${loads.length} times, `
+                    + `${saved.length} of them saved in the root dir (expected once, from --deploy), see ${this.opts.log}`);
+            }
+        } finally {
+            closeSync(fd);
+        }
     }
 
     async ready() {

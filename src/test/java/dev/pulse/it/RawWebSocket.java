@@ -434,6 +434,16 @@ public final class RawWebSocket implements AutoCloseable {
         }
     }
 
+    /** Resets the connection (RST: SO_LINGER 0), as a client process that dies or a middlebox that gives up does. */
+    public void reset() {
+        try {
+            socket.setSoLinger(true, 0);
+            socket.close();
+        } catch (IOException e) {
+            // nothing to do
+        }
+    }
+
     /** Sends a close frame (if none was sent yet) and waits briefly for the server's, then closes the socket. */
     public void closeGracefully() {
         try {

@@ -62,6 +62,11 @@ public final class FakePeer implements Peer {
         }
     }
 
+    @Override
+    public int closedWith() {
+        return closeCode == null ? 0 : closeCode;
+    }
+
     /** Every text sent so far, parsed. */
     public List<jakarta.json.JsonObject> json() {
         synchronized (texts) {

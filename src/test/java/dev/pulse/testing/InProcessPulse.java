@@ -3,6 +3,7 @@ package dev.pulse.testing;
 import dev.pulse.config.PulseSettings;
 import dev.pulse.config.StoreSettings;
 import dev.pulse.connection.boundary.HandshakeConfigurator;
+import dev.pulse.connection.boundary.PulseEndpoint;
 import dev.pulse.connection.control.Clock;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.heartbeat.control.Pacer;
@@ -21,6 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.glassfish.tyrus.server.Server;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -48,13 +50,17 @@ public final class InProcessPulse implements BeforeEachCallback, AfterEachCallba
      * The graph whose endpoint the server being started registers. Tyrus instantiates {@link Application}
      * itself, so it can only find the graph statically; set only while {@link Server#start} runs.
      */
-    private static volatile PulseGraph deploying;
+    private static volatile Deploying deploying;
 
     private PulseSettings settings = PulseSettings.defaults();
+    private Function<PulseGraph, PulseEndpoint> endpoints = PulseGraph::endpoint;
     private Node node;
 
+    private record Deploying(PulseGraph graph, PulseEndpoint endpoint) {
+    }
+
     /** What one test runs on: a graph, its threads and the server in front of it. */
-    private record Node(PulseGraph graph, Server server, URI uri, ExecutorService pool,
+    private record Node(PulseGraph graph, PulseEndpoint endpoint, Server server, URI uri, ExecutorService pool,
             ScheduledThreadPoolExecutor scheduler) {
 
         void stop() {
@@ -76,17 +82,26 @@ public final class InProcessPulse implements BeforeEachCallback, AfterEachCallba
     }
 
     /**
+     * Which endpoint the server registers, built from each node's graph: by default the graph's own; a test may
+     * build one of its own from the graph's parts (e.g. with a collaborator that fails).
+     */
+    public InProcessPulse endpoint(Function<PulseGraph, PulseEndpoint> endpoints) {
+        this.endpoints = endpoints;
+        return this;
+    }
+
+    /**
      * Replaces this test's node by a fresh one with other settings (settings are fixed for a node's life): call
      * it before connecting; sessions of the node it replaces are closed, and {@link #uri()} changes.
      */
     public void use(PulseSettings other) throws Exception {
         stop();
-        node = start(other);
+        node = start(other, endpoints);
     }
 
     @Override
     public void beforeEach(ExtensionContext context) throws Exception {
-        node = start(settings);
+        node = start(settings, endpoints);
     }
 
     @Override
@@ -107,7 +122,8 @@ public final class InProcessPulse implements BeforeEachCallback, AfterEachCallba
         }
     }
 
-    private static Node start(PulseSettings settings) throws Exception {
+    private static Node start(PulseSettings settings, Function<PulseGraph, PulseEndpoint> endpoints)
+            throws Exception {
         ExecutorService pool = Executors.newCachedThreadPool(daemon("pulse-test-worker"));
         ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, daemon("pulse-test-scheduler"));
         scheduler.setRemoveOnCancelPolicy(true);
@@ -120,9 +136,11 @@ public final class InProcessPulse implements BeforeEachCallback, AfterEachCallba
             port = free.getLocalPort(); // Tyrus binds 8025 when given port 0
         }
         Server server = new Server("127.0.0.1", port, "/", Map.of(), Application.class);
+        PulseEndpoint endpoint;
         synchronized (InProcessPulse.class) {
-            deploying = graph;
             try {
+                endpoint = endpoints.apply(graph);
+                deploying = new Deploying(graph, endpoint);
                 server.start();
             } catch (Exception | Error e) {
                 graph.close();
@@ -133,7 +151,7 @@ public final class InProcessPulse implements BeforeEachCallback, AfterEachCallba
                 deploying = null;
             }
         }
-        return new Node(graph, server, URI.create("ws://127.0.0.1:" + port + "/ws"), pool, scheduler);
+        return new Node(graph, endpoint, server, URI.create("ws://127.0.0.1:" + port + "/ws"), pool, scheduler);
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -166,6 +184,11 @@ public final class InProcessPulse implements BeforeEachCallback, AfterEachCallba
         return node().graph();
     }
 
+    /** The endpoint the server calls. */
+    public PulseEndpoint endpoint() {
+        return node().endpoint();
+    }
+
     public SessionRegistry registry() {
         return graph().registry();
     }
@@ -183,12 +206,13 @@ public final class InProcessPulse implements BeforeEachCallback, AfterEachCallba
 
         @Override
         public Set<ServerEndpointConfig> getEndpointConfigs(Set<Class<? extends Endpoint>> scanned) {
-            PulseGraph graph = deploying;
-            if (graph == null) {
+            Deploying current = deploying;
+            if (current == null) {
                 throw new IllegalStateException("Application is deployed by InProcessPulse only");
             }
+            PulseGraph graph = current.graph();
             return Set.of(HandshakeConfigurator.endpointConfig(graph.settings(), graph.errors(),
-                    graph.clock(), graph.tokens(), graph.endpoint()));
+                    graph.clock(), graph.tokens(), current.endpoint()));
         }
 
         @Override

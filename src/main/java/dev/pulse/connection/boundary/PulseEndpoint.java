@@ -6,10 +6,12 @@ import dev.pulse.connection.control.Arrivals;
 import dev.pulse.connection.control.Clock;
 import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.connection.control.InboundDispatcher;
+import dev.pulse.connection.control.PeerGone;
 import dev.pulse.connection.control.Refusals;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.control.Shutdown;
 import dev.pulse.connection.entity.Connection;
+import dev.pulse.connection.entity.EvictionReason;
 import dev.pulse.identity.entity.AuthFailure;
 import dev.pulse.monitoring.control.Stats;
 import dev.pulse.protocol.ErrorCode;
@@ -20,7 +22,6 @@ import jakarta.websocket.EndpointConfig;
 import jakarta.websocket.MessageHandler;
 import jakarta.websocket.PongMessage;
 import jakarta.websocket.Session;
-import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -66,6 +67,15 @@ public final class PulseEndpoint extends Endpoint {
 
     @Override
     public void onOpen(Session session, EndpointConfig config) {
+        try {
+            open(session);
+        } catch (RuntimeException | Error e) {
+            rethrowFatal(e);
+            openFailed(session, e);
+        }
+    }
+
+    private void open(Session session) {
         String busy = admission.refusal(); // first: a saturated node spends nothing more on a session it refuses
         if (busy != null) {
             refusals.refuse(new SessionPeer(session), Admission.TRY_AGAIN_LATER, busy);
@@ -92,7 +102,7 @@ public final class PulseEndpoint extends Endpoint {
             return;
         }
         session.getUserProperties().put(CONNECTION, connection);
-        session.addMessageHandler(String.class, (MessageHandler.Whole<String>) text -> {
+        session.addMessageHandler(String.class, (MessageHandler.Whole<String>) text -> guarded(connection, () -> {
             arrivals.seen(connection);
             connection.liveness().handling(true);
             try {
@@ -101,11 +111,11 @@ public final class PulseEndpoint extends Endpoint {
                 connection.liveness().handling(false);
                 arrivals.seen(connection); // frames that waited behind this one were the peer's too
             }
-        });
-        session.addMessageHandler(PongMessage.class,
-                (MessageHandler.Whole<PongMessage>) pong -> arrivals.pong(connection, pong.getApplicationData()));
-        session.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) data -> binary(session,
-                connection, data));
+        }));
+        session.addMessageHandler(PongMessage.class, (MessageHandler.Whole<PongMessage>) pong -> guarded(connection,
+                () -> arrivals.pong(connection, pong.getApplicationData())));
+        session.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) data -> guarded(connection,
+                () -> binary(connection, data)));
         attach.accept(connection);
         registry.send(connection, Wire.welcome(connection.id(), connection.user(), settings.heartbeatInterval(),
                 settings.heartbeatTimeout(), clock.millis()));
@@ -113,32 +123,98 @@ public final class PulseEndpoint extends Endpoint {
         shutdown.opened(connection); // opened while the node stops: closed like the others
     }
 
-    private void binary(Session session, Connection connection, ByteBuffer data) {
-        errors.record(connection, ErrorCode.BINARY, "binary frame of " + data.remaining() + " bytes");
+    /**
+     * A session whose open failed (a bug, or a collaborator that failed) gets no welcome: it is closed with 1011,
+     * a little after the open callback as refused sessions are, and counted in {@code evictions.error}.
+     */
+    private void openFailed(Session session, Throwable failure) {
+        Connection connection = connection(session);
+        if (connection != null) {
+            registry.drop(connection, EvictionReason.ERROR, failure,
+                    c -> refusals.refuse(c.peer(), EvictionReason.ERROR.code(), EvictionReason.ERROR.reason()));
+            return;
+        }
+        stats.evicted(EvictionReason.ERROR.key());
+        LOG.log(Level.WARNING, "Failed to open session " + session.getId(), failure);
+        refusals.refuse(new SessionPeer(session), EvictionReason.ERROR.code(), EvictionReason.ERROR.reason());
+    }
+
+    /**
+     * Runs a message handler; a failure of the server's own is answered with error {@code internal} (the session
+     * stays open, as after any error), or, when even that answer fails, by dropping the session with 1011.
+     */
+    private void guarded(Connection connection, Runnable handler) {
         try {
-            session.close(new CloseReason(CloseReason.CloseCodes.CANNOT_ACCEPT, "binary frames are not accepted"));
-        } catch (IOException e) {
-            LOG.log(Level.DEBUG, () -> "Close after a binary frame failed: " + e);
+            handler.run();
+        } catch (RuntimeException | Error e) {
+            rethrowFatal(e);
+            LOG.log(Level.WARNING, "Failed to handle a frame of session " + connection.id(), e);
+            try {
+                errors.record(connection, ErrorCode.INTERNAL, "the server failed to handle a frame: " + e);
+                registry.send(connection, Wire.error(ErrorCode.INTERNAL, "the server failed to handle this message",
+                        null));
+            } catch (RuntimeException | Error answering) {
+                rethrowFatal(answering);
+                registry.drop(connection, EvictionReason.ERROR, answering);
+            }
+        }
+    }
+
+    private void binary(Connection connection, ByteBuffer data) {
+        try {
+            errors.record(connection, ErrorCode.BINARY, "binary frame of " + data.remaining() + " bytes");
+        } finally { // the answer to a binary frame is the close, whatever happened before it
+            connection.peer().close(CloseReason.CloseCodes.CANNOT_ACCEPT.getCode(), "binary frames are not accepted");
         }
     }
 
     @Override
     public void onClose(Session session, CloseReason reason) {
         Connection connection = connection(session);
-        if (connection != null && reason != null && reason.getCloseCode().getCode() == 1009
-                && !session.getUserProperties().containsKey(SessionPeer.CLOSED_WITH)) {
-            // the container enforced setMaxTextMessageBufferSize itself (Undertow whole, Tyrus fragmented)
-            errors.record(connection, ErrorCode.TOO_LARGE, "message over the limit: " + reason.getReasonPhrase());
+        if (connection == null) {
+            return;
         }
-        if (connection != null) {
-            registry.closed(connection);
+        int code = reason == null ? CloseReason.CloseCodes.CLOSED_ABNORMALLY.getCode() : reason.getCloseCode().getCode();
+        try {
+            if (code == 1009 && !session.getUserProperties().containsKey(SessionPeer.CLOSED_WITH)) {
+                // the container enforced setMaxTextMessageBufferSize itself (Undertow whole, Tyrus fragmented)
+                errors.record(connection, ErrorCode.TOO_LARGE, "message over the limit: " + reason.getReasonPhrase());
+            }
+        } finally { // whatever failed above, the session is forgotten
+            try {
+                registry.closed(connection, code);
+            } catch (RuntimeException | Error e) {
+                rethrowFatal(e);
+                stats.error(ErrorCode.INTERNAL.wire());
+                LOG.log(Level.WARNING, "Cleanup of closed session " + connection.id() + " failed", e);
+            }
         }
     }
 
+    /**
+     * The container reports a failure. An I/O failure (a peer that went away) or one on a session already closed
+     * is logged at FINE only: the container closes the session itself and onClose counts it with its code (1006:
+     * an abrupt disconnect). Taking it for a disconnect here lost WildFly's 1009 closes from errors.too_large in
+     * BadInputIT; the heartbeat evicts what a container leaves open. Anything else on a session still open is a failure nobody
+     * answered yet: logged, counted under {@code errors.internal} and answered with error {@code internal}.
+     */
     @Override
     public void onError(Session session, Throwable failure) {
-        // peers vanish all the time; the heartbeat or onClose cleans up
-        LOG.log(Level.DEBUG, () -> "WebSocket error on " + session.getId() + ": " + failure);
+        Connection connection = connection(session);
+        if (connection == null || !session.isOpen() || PeerGone.socketFailed(failure)) {
+            LOG.log(Level.DEBUG, () -> "WebSocket error on " + session.getId() + ": " + failure);
+            return;
+        }
+        guarded(connection, () -> {
+            throw new IllegalStateException("the container reported a failure", failure);
+        });
+    }
+
+    /** Errors a JVM cannot go on after are not answered here (the stack overflow of one frame is). */
+    private static void rethrowFatal(Throwable e) {
+        if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) {
+            throw (VirtualMachineError) e;
+        }
     }
 
     private static Connection connection(Session session) {

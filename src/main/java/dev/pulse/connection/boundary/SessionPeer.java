@@ -57,6 +57,11 @@ final class SessionPeer implements Peer {
     }
 
     @Override
+    public int closedWith() {
+        return session.getUserProperties().get(CLOSED_WITH) instanceof Integer code ? code : 0;
+    }
+
+    @Override
     public void close(int code, String reason) {
         session.getUserProperties().put(CLOSED_WITH, code);
         try {

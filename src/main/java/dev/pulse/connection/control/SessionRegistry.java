@@ -8,6 +8,7 @@ import dev.pulse.connection.entity.Outbox;
 import dev.pulse.connection.entity.Peer;
 import dev.pulse.connection.entity.RateLimiter;
 import dev.pulse.monitoring.control.Stats;
+import dev.pulse.protocol.ErrorCode;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.Collection;
@@ -27,6 +28,10 @@ import java.util.function.Consumer;
 public final class SessionRegistry {
 
     private static final Logger LOG = System.getLogger(SessionRegistry.class.getName());
+    /** The close code a container reports for a connection that ended without a close frame. */
+    private static final int ABNORMAL = 1006;
+    /** The key of /api/stats {@code disconnects} for sessions whose peer went without a closing handshake. */
+    public static final String ABRUPT = "abrupt";
 
     private final Clock clock;
     private final Stats stats;
@@ -61,7 +66,7 @@ public final class SessionRegistry {
         Liveness liveness = new Liveness(clock.nanos(), ThreadLocalRandom.current().nextLong(interval));
         Connection connection = new Connection(newId(), peer, user, remote, clock.millis(), liveness);
         connection.attach(new Outbox(peer, s.maxQueuedMessages(), s.maxQueuedBytes(),
-                failure -> drop(connection, EvictionReason.ERROR, failure)));
+                failure -> failed(connection, failure)));
         connection.limit(new RateLimiter(s.guard().messagesPerSecond(), clock.nanos()));
         open.put(connection.id(), connection);
         stats.opened.increment();
@@ -123,13 +128,41 @@ public final class SessionRegistry {
         return false;
     }
 
-    /** The container reported the session closed: forget it everywhere. */
-    public void closed(Connection connection) {
+    /**
+     * The container reported the session closed: forget it everywhere. {@code code} 1006 (no close frame: the
+     * peer's TCP connection ended or was reset) counts as an abrupt disconnect, unless the server had closed it.
+     */
+    public void closed(Connection connection, int code) {
         boolean wasOpen = open.remove(connection.id()) != null;
         connection.outbox().close();
-        if (wasOpen) { // else drop() removed it and announces it as evicted itself
+        if (wasOpen) { // else the server removed it and announces it itself
+            if (code == ABNORMAL) {
+                gone(connection, "ended without a close frame (1006)");
+            }
             announceGone(connection, false);
         }
+    }
+
+    /**
+     * A send or a Ping to the session failed. A peer that is gone ({@link PeerGone}) is an abrupt disconnect;
+     * anything else is the server's own failure: dropped with 1011, counted in evictions and logged at WARNING.
+     */
+    public void failed(Connection connection, Throwable failure) {
+        if (!PeerGone.after(connection, failure)) {
+            drop(connection, EvictionReason.ERROR, failure);
+        } else if (open.remove(connection.id()) != null) {
+            gone(connection, failure.toString());
+            closeQuietly(connection, EvictionReason.ERROR.code(), "connection lost");
+            announceGone(connection, false);
+        }
+    }
+
+    /** Counted, and logged at FINE only: peers vanish all the time. One the server had closed itself is not counted. */
+    private void gone(Connection connection, String how) {
+        if (connection.peer().closedWith() == 0) {
+            stats.disconnected(ABRUPT);
+        }
+        LOG.log(Level.DEBUG, () -> "Session " + connection.id() + " (" + connection.remote() + ") is gone: " + how);
     }
 
     /**
@@ -137,16 +170,30 @@ public final class SessionRegistry {
      * complete for a peer that stopped reading; such sockets are tracked as lingering until they go.
      */
     public void drop(Connection connection, EvictionReason reason, Throwable cause) {
+        drop(connection, reason, cause, c -> closeQuietly(c, reason.code(), reason.reason()));
+    }
+
+    /**
+     * As {@link #drop(Connection, EvictionReason, Throwable)}, closed by {@code close} (e.g. a session whose open
+     * failed, closed a little after its open callback as refused ones are). A server error is logged with its
+     * stack trace: it is a bug.
+     */
+    public void drop(Connection connection, EvictionReason reason, Throwable cause, Consumer<Connection> close) {
         if (open.remove(connection.id()) == null) {
             return;
         }
         stats.evicted(reason.key());
         long idleMillis = (clock.nanos() - connection.liveness().lastSeen()) / 1_000_000;
-        LOG.log(reason == EvictionReason.ERROR ? Level.WARNING : Level.INFO,
-                () -> "Dropped session " + connection.id() + " (user " + connection.user() + ", " + connection.remote()
-                        + "): " + reason.reason() + ", last frame " + idleMillis + " ms ago"
-                        + (cause == null ? "" : ", " + cause));
-        closeQuietly(connection, reason.code(), reason.reason());
+        String message = "Dropped session " + connection.id() + " (user " + connection.user() + ", "
+                + connection.remote() + "): " + reason.reason() + ", last frame " + idleMillis + " ms ago"
+                + (cause == null ? "" : ", " + cause);
+        if (reason == EvictionReason.ERROR) {
+            LOG.log(Level.WARNING, message, cause);
+        } else {
+            LOG.log(Level.INFO, message);
+        }
+        connection.outbox().close();
+        close.accept(connection);
         announceGone(connection, true);
     }
 
@@ -188,6 +235,7 @@ public final class SessionRegistry {
             try {
                 listener.gone(connection, evicted);
             } catch (RuntimeException | LinkageError e) { // at undeploy, classes may no longer load
+                stats.error(ErrorCode.INTERNAL.wire());
                 LOG.log(Level.WARNING, "Cleanup of session " + connection.id() + " failed", e);
             }
         }

@@ -16,4 +16,7 @@ public interface Peer {
 
     /** Starts the closing handshake; never throws (a peer that cannot be closed lingers). */
     void close(int code, String reason);
+
+    /** The code the server closed it with, 0 while the server has not closed it. */
+    int closedWith();
 }

@@ -84,7 +84,7 @@ public final class Heartbeat {
                 connection.ping(clock.nanos()); // the real send time, for the round trip
                 stats.pingsSent.increment();
             } catch (Exception e) {
-                registry.drop(connection, EvictionReason.ERROR, e);
+                registry.failed(connection, e);
             }
         }
         stats.ticked(clock.millis(), (clock.nanos() - now) / 1_000_000);

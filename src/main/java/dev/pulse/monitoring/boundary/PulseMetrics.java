@@ -68,6 +68,8 @@ public class PulseMetrics {
             metrics.gauge("pulse_evictions_total", stats,
                     s -> s.evictions().getOrDefault(reason.key(), 0L), new Tag("reason", reason.key()));
         }
+        metrics.gauge("pulse_disconnects_total", stats,
+                s -> s.disconnects().getOrDefault(SessionRegistry.ABRUPT, 0L), new Tag("kind", SessionRegistry.ABRUPT));
         counter("pulse_store_errors_total", store.errors);
         counter("pulse_store_catch_up_reads_total", store.catchUpReads);
         counter("pulse_store_caught_up_messages_total", store.caughtUp);

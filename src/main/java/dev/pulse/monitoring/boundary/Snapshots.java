@@ -100,6 +100,8 @@ public final class Snapshots {
                 .add("probesSent", stats.probesSent.sum())
                 .add("pongsReceived", stats.pongsReceived.sum())
                 .add("evictions", evictions)
+                .add("disconnects", Wire.object().add(SessionRegistry.ABRUPT,
+                        stats.disconnects().getOrDefault(SessionRegistry.ABRUPT, 0L)))
                 .add("lingering", registry.lingering())
                 .add("rttMs", Wire.object()
                         .add("p50", Wire.nullable(rtt.p50()))

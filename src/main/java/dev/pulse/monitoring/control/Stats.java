@@ -27,6 +27,8 @@ public final class Stats {
     public final LongAdder refused = new LongAdder();
     public final RttWindow rtt = new RttWindow();
     private final ConcurrentHashMap<String, LongAdder> evictions = new ConcurrentHashMap<>();
+    /** Sessions the peer ended without the server closing them, by how (abrupt: no close frame). */
+    private final ConcurrentHashMap<String, LongAdder> disconnects = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, LongAdder> errors = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, LongAdder> rejections = new ConcurrentHashMap<>();
     private volatile long lastTickAt;
@@ -35,6 +37,14 @@ public final class Stats {
 
     public void evicted(String reason) {
         evictions.computeIfAbsent(reason, k -> new LongAdder()).increment();
+    }
+
+    public void disconnected(String how) {
+        disconnects.computeIfAbsent(how, k -> new LongAdder()).increment();
+    }
+
+    public Map<String, Long> disconnects() {
+        return snapshot(disconnects);
     }
 
     /** A connection refused with 4001, by the check that failed. */
@@ -87,6 +97,7 @@ public final class Stats {
             a.reset();
         }
         evictions.clear();
+        disconnects.clear();
         errors.clear();
         rejections.clear();
         rtt.clear();

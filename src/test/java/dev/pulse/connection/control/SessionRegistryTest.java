@@ -56,7 +56,7 @@ class SessionRegistryTest {
         assertEquals(2, registry.size());
         assertEquals("alice", registry.find(a.id()).orElseThrow().user());
         assertEquals(clock.millis(), a.openedAt());
-        registry.closed(a);
+        registry.closed(a, 1000);
         assertTrue(registry.find(a.id()).isEmpty());
         assertTrue(registry.find(b.id()).isPresent());
         assertEquals(2, stats.opened.sum());
@@ -71,7 +71,7 @@ class SessionRegistryTest {
         assertEquals(2, addresses.from("203.0.113.9"));
         assertEquals(1, addresses.from("0:0:0:0:0:0:0:1"));
         assertEquals(1, addresses.from("2001:db8::5"));
-        registry.closed(direct);
+        registry.closed(direct, 1000);
         assertEquals(1, addresses.from("203.0.113.9"));
     }
 
@@ -103,7 +103,7 @@ class SessionRegistryTest {
         assertEquals(50, addresses.from("198.51.100.3"));
         assertNull(registry.open(new FakePeer(), null, "198.51.100.3:9"), "one more is refused");
         assertTrue(registry.open(new FakePeer(), null, "198.51.100.4:9") != null, "another address is not");
-        registry.closed(opened.poll());
+        registry.closed(opened.poll(), 1000);
         assertTrue(registry.open(new FakePeer(), null, "198.51.100.3:9") != null, "room again after a close");
         assertEquals(51, registry.size());
     }
@@ -142,6 +142,46 @@ class SessionRegistryTest {
         assertEquals(0, registry.size());
     }
 
+    /** Issue 13: a peer that vanished is not the server's error; each session ends counted once, either way. */
+    @Test
+    void aSendToAPeerThatIsGoneIsAnAbruptDisconnectNotAServerError() {
+        FakePeer reset = new FakePeer().stall();
+        Connection welcomeLost = registry.open(reset, "alice", "127.0.0.1:5000");
+        registry.send(welcomeLost, "{\"type\":\"welcome\"}");
+        reset.pending.get(0).accept(new java.io.IOException("Connection reset by peer"));
+        FakePeer closed = new FakePeer();
+        Connection closedUnderUs = registry.open(closed, null, null);
+        closed.open = false; // the container closed it; its onClose has not run yet
+        registry.failed(closedUnderUs, new IllegalStateException("The connection has been closed."));
+        FakePeer notYetClosed = new FakePeer().stall();
+        Connection closing = registry.open(notYetClosed, null, null);
+        registry.send(closing, "{}");
+        notYetClosed.pending.get(0).accept(new IllegalStateException("Connection is not open.")); // Tyrus, racing
+        Connection readSide = registry.open(new FakePeer(), null, null);
+        registry.closed(readSide, 1006);
+        registry.closed(welcomeLost, 1006); // the container's own report follows: not counted again
+        registry.closed(readSide, 1006);
+        Connection normal = registry.open(new FakePeer(), null, null);
+        registry.closed(normal, 1000);
+        FakePeer binary = new FakePeer();
+        Connection closedByUs = registry.open(binary, null, null);
+        binary.close(1003, "binary frames are not accepted"); // the server's own close, still registered
+        registry.failed(closedByUs, new java.io.IOException("Broken pipe")); // a send that was under way
+
+        assertEquals(4L, stats.disconnects().get(SessionRegistry.ABRUPT));
+        assertNull(stats.evictions().get("error"));
+        assertEquals(0, registry.size());
+        assertEquals(0, addresses.from("127.0.0.1"), "its address is released");
+
+        FakePeer alive = new FakePeer().stall();
+        Connection bug = registry.open(alive, null, null);
+        registry.send(bug, "{}");
+        alive.pending.get(0).accept(new IllegalArgumentException("a bug of ours"));
+        assertEquals(1L, stats.evictions().get("error"), "a failure while the peer is there is the server's");
+        assertEquals(1011, alive.closeCode);
+        assertEquals(4L, stats.disconnects().get(SessionRegistry.ABRUPT));
+    }
+
     @Test
     void aSessionDroppedBehindUnreadOutputCountsAsLingeringForAWhile() {
         use(PulseSettings.builder().queue(100_000, 1 << 20).build());
@@ -158,7 +198,7 @@ class SessionRegistryTest {
         registry.drop(c, EvictionReason.HEARTBEAT, null);
         assertEquals(0, registry.size(), "out of the registry even though the close cannot complete");
         assertEquals(1, registry.lingering());
-        registry.closed(c); // containers report it closed at once; the socket may stay open all the same
+        registry.closed(c, 1000); // containers report it closed at once; the socket may stay open all the same
         assertEquals(1, registry.lingering());
         clock.advanceMillis(Lingering.FORGET_MILLIS + 1);
         registry.sweep();

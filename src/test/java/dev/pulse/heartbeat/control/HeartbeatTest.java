@@ -191,7 +191,9 @@ class HeartbeatTest {
         assertEquals(1011, broken.closeCode);
         assertEquals(10, registry.size());
         healthy.forEach(p -> assertFalse(p.pings.isEmpty()));
-        assertEquals(1L, stats.evictions().get("error"));
+        // a Ping that fails with "broken pipe": the peer went away, not a failure of the server (issue 13)
+        assertEquals(1L, stats.disconnects().get("abrupt"));
+        assertEquals(null, stats.evictions().get("error"));
     }
 
     @Test
@@ -241,6 +243,11 @@ class HeartbeatTest {
 
                 @Override
                 public void close(int code, String reason) {
+                }
+
+                @Override
+                public int closedWith() {
+                    return 0;
                 }
             }, null, null);
         }
@@ -315,7 +322,7 @@ class HeartbeatTest {
     void aClosedSessionLeavesNoTraceInTheTick() {
         FakePeer peer = new FakePeer();
         Connection c = registry.open(peer, null, null);
-        registry.closed(c);
+        registry.closed(c, 1000);
         tick();
         assertTrue(peer.pings.isEmpty());
         assertNotNull(stats);

@@ -87,7 +87,7 @@ class TopicsTest {
         topics.subscribe(c1, "room", null, null, null);
         publish("room", 3);
         String epoch = first.json("subscribed").get(0).getString("epoch");
-        registry.closed(c1);
+        registry.closed(c1, 1000);
         publish("room", 2); // 4, 5 while away
         FakePeer second = new FakePeer();
         Connection c2 = open(second, "ann");
@@ -212,7 +212,7 @@ class TopicsTest {
         assertEquals("bob", watcher.json("join").get(0).getString("user"));
         assertTrue(bob1.json("join").isEmpty(), "no events about yourself, none without presence");
 
-        registry.closed(b1); // a reload: closed ...
+        registry.closed(b1, 1000); // a reload: closed ...
         clock.advanceMillis(2000);
         topics.housekeeping();
         FakePeer bob2 = new FakePeer();
