@@ -26,6 +26,7 @@ function connect(c) {
     c.lastFrameAt = Date.now();
     ws.on('ping', () => { c.lastFrameAt = Date.now(); });
     ws.on('message', (raw) => {
+        if (c.ws !== ws) return; // a socket this client gave up (terminated, replaced): as pulse.js, never read it again
         c.lastFrameAt = Date.now();
         const m = JSON.parse(raw);
         if (m.type === 'welcome') {
