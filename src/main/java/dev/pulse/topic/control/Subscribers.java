@@ -12,14 +12,17 @@ public final class Subscribers {
 
     private final Map<String, Map<Connection, Subscription>> byTopic = new ConcurrentHashMap<>();
 
-    /** The session's subscription to the topic, created if it had none; {@code created[0]} tells which. */
-    Subscription subscribe(String topic, Connection connection, boolean presence, boolean[] created) {
+    /**
+     * The session's subscription to the topic, created if it had none ({@code created[0]} tells which), waiting for
+     * its replay if {@code replaying}.
+     */
+    Subscription subscribe(String topic, Connection connection, boolean presence, boolean replaying, boolean[] created) {
         Subscription[] result = new Subscription[1];
         byTopic.compute(topic, (t, subscriptions) -> {
             Map<Connection, Subscription> map = subscriptions == null ? new ConcurrentHashMap<>() : subscriptions;
             result[0] = map.get(connection);
             if (result[0] == null) {
-                result[0] = new Subscription(connection, topic, presence);
+                result[0] = new Subscription(connection, topic, presence, replaying);
                 map.put(connection, result[0]);
                 created[0] = true;
             }

@@ -23,10 +23,15 @@ final class Subscription {
     private long last = -1; // unknown until the first replay or message
     private List<Object> buffer; // messages, and presence events as wire text
 
-    Subscription(Connection connection, String topic, boolean presence) {
+    /**
+     * @param replaying true for a subscribe that answers with a replay: live messages wait from the first moment the
+     *     subscription can be found, so none overtakes the answer
+     */
+    Subscription(Connection connection, String topic, boolean presence, boolean replaying) {
         this.connection = connection;
         this.topic = topic;
         this.presence = presence;
+        this.buffer = replaying ? new ArrayList<>() : null;
     }
 
     Connection connection() {

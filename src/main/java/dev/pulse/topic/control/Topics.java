@@ -73,7 +73,7 @@ public final class Topics implements SessionListener {
 
     private void join(Connection connection, String topic) {
         boolean[] created = {false};
-        subscribers.subscribe(topic, connection, false, created);
+        subscribers.subscribe(topic, connection, false, false, created);
         connection.topics().add(topic);
         if (created[0]) {
             listing.addIfAvailable(connection, topic);
@@ -87,12 +87,12 @@ public final class Topics implements SessionListener {
      */
     public void subscribe(Connection connection, String topic, Long since, String epoch, Boolean wantsPresence) {
         boolean[] created = {false};
-        Subscription subscription = subscribers.subscribe(topic, connection, Boolean.TRUE.equals(wantsPresence),
+        Subscription subscription = subscribers.subscribe(topic, connection, Boolean.TRUE.equals(wantsPresence), true,
                 created);
         if (wantsPresence != null) {
             subscription.presence(wantsPresence);
         }
-        subscription.buffering();
+        subscription.buffering(); // a repeated subscribe: its live messages wait too from now on
         boolean listed = false;
         try {
             listed = created[0] && listing.add(connection, topic);

@@ -8,6 +8,8 @@ import dev.pulse.connection.entity.EvictionReason;
 import dev.pulse.testing.FakeClock;
 import dev.pulse.testing.FakePeer;
 import dev.pulse.testing.LocalNode;
+import dev.pulse.topic.entity.Replay;
+import dev.pulse.topic.entity.Sequenced;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import java.util.ArrayList;
@@ -302,6 +304,24 @@ class TopicsTest {
                 assertEquals(sinces.get(i) + 1 + k, got.get(k), "subscriber " + i + " at " + k);
             }
         }
+    }
+
+    /**
+     * A fan-out that finds a new subscription before its subscribe has read the replay (a publish racing the
+     * subscribe) must not send it anything before the answer: it was once sent first, and the client, with no epoch
+     * for the topic yet, could not place it.
+     */
+    @Test
+    void aSubscriptionMadeForAReplayHoldsWhatAFanOutBringsBeforeItsAnswer() {
+        FakePeer p = new FakePeer();
+        Connection c = open(p, null);
+        Subscription found = node.subscribers.subscribe("race", c, false, true, new boolean[1]);
+        found.deliver(new Sequenced("race", 8, "e1", 0, "\"x\""), new Delivery(registry, node.stats)); // the racing fan-out
+        assertEquals(List.of(), p.json().stream().filter(m -> "race".equals(m.getString("topic", null))).toList());
+        found.replayed(new Replay("e1", 7, null, List.of()), false, "{\"type\":\"subscribed\",\"topic\":\"race\"}",
+                new Delivery(registry, node.stats));
+        assertEquals(List.of("subscribed", "message"), p.json().stream().filter(m -> "race".equals(m.getString("topic", null)))
+                .map(m -> m.getString("type")).toList());
     }
 
     /** Large topics are delivered from several threads: still every message, in order, to every subscriber. */
