@@ -15,7 +15,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
@@ -64,7 +63,7 @@ public final class SessionRegistry {
         }
         long interval = s.heartbeatInterval() * 1_000_000;
         Liveness liveness = new Liveness(clock.nanos(), ThreadLocalRandom.current().nextLong(interval));
-        Connection connection = new Connection(newId(), peer, user, remote, clock.millis(), liveness);
+        Connection connection = new Connection(SessionIds.next(), peer, user, remote, clock.millis(), liveness);
         connection.attach(new Outbox(peer, s.maxQueuedMessages(), s.maxQueuedBytes(),
                 failure -> failed(connection, failure)));
         connection.limit(new RateLimiter(s.guard().messagesPerSecond(), clock.nanos()));
@@ -83,16 +82,6 @@ public final class SessionRegistry {
 
     public int size() {
         return open.size();
-    }
-
-    /**
-     * A session id: 128 random bits, unique among the nodes of a cluster, but no secret (nothing takes an id as proof of
-     * anything). Not {@code UUID.randomUUID()}: its SecureRandom reads the OS source under one JVM-wide lock that every
-     * handshake then queues on, beside the container's own session ids (WildFly's JFR at 10,000 connects).
-     */
-    private static String newId() {
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        return new UUID(random.nextLong(), random.nextLong()).toString();
     }
 
     /** Queues a text frame; a session that cannot keep up is dropped rather than allowed to grow without bound. */
