@@ -10,8 +10,16 @@ import java.util.List;
  * @param maxLag lag (ms) above which new handshakes are refused and readiness is DOWN; 0: never refuse
  * @param retryAfter smallest retry-after (ms) sent with a refused handshake's 1013
  * @param retryJitter random spread (ms) added to each refused handshake's retry-after
+ * @param ramp whether a node paces the handshakes after its start (see {@code connection.control.Ramp})
+ * @param rampStart sessions the ramp admits in any 100 ms at first
  */
-public record Overload(long lagAllowance, long maxLag, long retryAfter, long retryJitter) {
+public record Overload(long lagAllowance, long maxLag, long retryAfter, long retryJitter, boolean ramp,
+        int rampStart) {
+
+    /** Without the ramp (off by default). */
+    public Overload(long lagAllowance, long maxLag, long retryAfter, long retryJitter) {
+        this(lagAllowance, maxLag, retryAfter, retryJitter, false, 3);
+    }
 
     /** The documented defaults; {@code maxLag} from the overload measurements in bench/README.md. */
     public static Overload defaults() {
@@ -19,11 +27,15 @@ public record Overload(long lagAllowance, long maxLag, long retryAfter, long ret
     }
 
     public Overload withAllowance(long millis) {
-        return new Overload(millis, maxLag, retryAfter, retryJitter);
+        return new Overload(millis, maxLag, retryAfter, retryJitter, ramp, rampStart);
     }
 
     public Overload withAdmission(long lagMillis, long afterMillis, long jitterMillis) {
-        return new Overload(lagAllowance, lagMillis, afterMillis, jitterMillis);
+        return new Overload(lagAllowance, lagMillis, afterMillis, jitterMillis, ramp, rampStart);
+    }
+
+    public Overload withRamp(boolean on, int start) {
+        return new Overload(lagAllowance, maxLag, retryAfter, retryJitter, on, start);
     }
 
     void validate(List<String> problems) {
@@ -35,6 +47,9 @@ public record Overload(long lagAllowance, long maxLag, long retryAfter, long ret
         }
         if (retryAfter < 0 || retryJitter < 0) {
             problems.add("pulse.admission.retry-after and pulse.admission.retry-jitter must be >= 0");
+        }
+        if (rampStart < 1) {
+            problems.add("pulse.admission.ramp-start=" + rampStart + " must be >= 1");
         }
     }
 }

@@ -91,6 +91,14 @@ public class PulseConfig {
     long admissionRetryJitter;
 
     @Inject
+    @ConfigProperty(name = "pulse.admission.ramp", defaultValue = "false")
+    boolean admissionRamp;
+
+    @Inject
+    @ConfigProperty(name = "pulse.admission.ramp-start", defaultValue = "3")
+    int admissionRampStart;
+
+    @Inject
     @ConfigProperty(name = "pulse.rate.messages-per-second", defaultValue = "50")
     int messagesPerSecond;
 
@@ -147,7 +155,7 @@ public class PulseConfig {
                 .rttWindow(rttWindow).publishClients(publishClients).history(historySize, historyTtl)
                 .topicIdle(topicIdle).presenceGrace(presenceGrace).guard(guard)
                 .overload(new Overload(lagAllowance.orElse(-1L),
-                        admissionMaxLag, admissionRetryAfter, admissionRetryJitter))
+                        admissionMaxLag, admissionRetryAfter, admissionRetryJitter, admissionRamp, admissionRampStart))
                 .validate();
     }
 }

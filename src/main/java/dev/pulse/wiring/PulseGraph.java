@@ -9,6 +9,7 @@ import dev.pulse.connection.control.Arrivals;
 import dev.pulse.connection.control.Clock;
 import dev.pulse.connection.control.ErrorLog;
 import dev.pulse.connection.control.InboundDispatcher;
+import dev.pulse.connection.control.Ramp;
 import dev.pulse.connection.control.Refusals;
 import dev.pulse.connection.control.SessionRegistry;
 import dev.pulse.connection.control.Shutdown;
@@ -90,7 +91,8 @@ public final class PulseGraph implements AutoCloseable {
         this.tokens = new Tokens(settings.guard().auth(), new SecureRandom());
         this.apiKeys = new ApiKeys(settings.guard().api());
         this.registry = new SessionRegistry(settings, clock, stats, addresses);
-        this.admission = new Admission(settings.overload(), lag, clock, stats);
+        this.admission = new Admission(settings.overload(), lag, clock, stats, settings.overload().ramp()
+                ? new Ramp(settings.overload().rampStart(), clock) : Ramp.off());
         this.refusals = new Refusals(clock);
         refusals.closeOn(threads.refusalCloser());
         this.shutdown = new Shutdown(registry, settings);

@@ -28,7 +28,8 @@ import org.openqa.selenium.WindowType;
 /**
  * Twenty pages across a restart without notice: Payara Micro runs as a process of this test, is killed with SIGKILL
  * (no close frame, no 1012: the pages see 1006), and started again on the same port. The pages find it by asking
- * its health/ready while it is away; the test measures when each is back after the server's readiness.
+ * its health/ready while it is away; the test measures when each is back after the server's readiness. The server
+ * runs with its slow start on (pulse.admission.ramp), which keeps the storm to 3 handshakes in any 100 ms.
  */
 @EnabledIfSystemProperty(named = "it.container", matches = "payara.*", disabledReason = "browser tests run on Payara Micro only")
 class BrowserKillIT {
@@ -73,32 +74,41 @@ class BrowserKillIT {
             }
             assertEquals(PAGES, opened.size(), "all pages came back by themselves");
             opened.sort(null);
-            // when each page began the attempt that got it back (its last 'connecting' before 'open', browser clock):
-            // what the client controls, apart from how fast the just-booted server answers handshakes
+            // when each page first tried the new server (its first 'connecting' from 100 ms before the test saw it
+            // ready, which it asks every 20 ms: a page's readiness probe may have seen it first), and when it began the
+            // attempt that got it back (its last 'connecting' before 'open'), browser clock. The first is what the
+            // client controls; the server's ramp (pulse.admission.ramp) may refuse that attempt with a 1013 that says
+            // when to come back, and the second is when it did
+            List<Long> tries = new ArrayList<>();
             List<Long> attempts = new ArrayList<>();
             for (int i = 0; i < PAGES; i++) {
                 browser.driver.switchTo().window(windows.get(i));
                 long open = pages.get(i).firstEvent("open", killed);
-                attempts.add(pages.get(i).events().stream().filter(e -> e.getString("state").equals("connecting"))
-                        .mapToLong(e -> e.getJsonNumber("t").longValue()).filter(t -> t <= open).max().orElseThrow()
-                        - ready);
+                List<Long> connecting = pages.get(i).events().stream()
+                        .filter(e -> e.getString("state").equals("connecting"))
+                        .map(e -> e.getJsonNumber("t").longValue() - ready).filter(t -> t <= open - ready).toList();
+                long attempt = connecting.stream().mapToLong(Long::longValue).max().orElseThrow();
+                attempts.add(attempt);
+                tries.add(connecting.stream().mapToLong(Long::longValue).filter(t -> t >= -100).min().orElse(attempt));
             }
+            tries.sort(null);
             attempts.sort(null);
             long outage = ready - killed;
             long period = Math.max(1000, outage / 120); // the client's readiness period at this age of the outage
             int busiest = Measure.busiestWindow(opened, 100);
             long within = opened.stream().filter(t -> t <= 1500).count();
-            report("%d pages after a SIGKILL: server ready %d ms after the kill (readiness period then %d ms); the "
-                    + "attempts that got them back began %d to %d ms after it was ready; sessions opened %d to %d ms after "
-                    + "(median %d), %d of %d within 1.5 s; busiest 100 ms window: %d of %d; attempts %s; opened %s", PAGES,
-                    outage, period, attempts.get(0), attempts.get(PAGES - 1), opened.get(0), opened.get(PAGES - 1),
-                    opened.get(PAGES / 2), within, PAGES, busiest, PAGES, attempts, opened);
-            assertTrue(attempts.get(PAGES - 1) <= period + SLACK, "every page tried within its readiness period: " + attempts);
-            assertTrue(opened.get(PAGES - 1) <= 3000 + 4 * SLACK, "every page back within 3 s (+ slack) of the server: " + opened);
-            // 20 clients that each find the server within a second cannot avoid arriving several in 100 ms (from 5 to 7
-            // mostly; chance alone gives 12 or more in ~1 in 100,000 runs): keeping it to 3 takes the server pacing its
-            // handshakes (1013 with a retry-after per client, which the client honours; see client/test/restart.test.mjs)
-            assertTrue(busiest <= 11, "no storm: at most 11 of 20 in one 100 ms: " + busiest);
+            report("%d pages after a SIGKILL, server pacing (pulse.admission.ramp): server ready %d ms after the kill "
+                    + "(readiness period then %d ms); first tries %d to %d ms after it was ready, the attempts that got "
+                    + "them back %d to %d ms after; sessions opened %d to %d ms after (median %d), %d of %d within 1.5 s; "
+                    + "busiest 100 ms window: %d of %d; tries %s; attempts %s; opened %s", PAGES, outage, period,
+                    tries.get(0), tries.get(PAGES - 1), attempts.get(0), attempts.get(PAGES - 1), opened.get(0),
+                    opened.get(PAGES - 1), opened.get(PAGES / 2), within, PAGES, busiest, PAGES, tries, attempts, opened);
+            assertTrue(tries.get(PAGES - 1) <= period + SLACK, "every page tried within its readiness period: " + tries);
+            assertTrue(opened.get(0) <= 1500 + SLACK, "the first page back within 1.5 s (+ slack) of the server: " + opened);
+            assertTrue(opened.get(PAGES - 1) <= 3000 + SLACK, "every page back within 3 s (+ slack) of the server: " + opened);
+            // 20 clients that each find the server within a second arrive 5 to 7 in some 100 ms by chance alone; the
+            // server's ramp admits 3 in any 100 ms and tells the others when to come back (1013 retry-after)
+            assertTrue(busiest <= 3, "no storm: at most 3 of 20 in one 100 ms: " + busiest);
             browser.screenshot("room-after-kill");
         } finally {
             server.kill();
@@ -131,7 +141,8 @@ class BrowserKillIT {
             Files.createDirectories(log.getParent());
             ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
             builder.environment().putAll(Map.of("PULSE_IDENTITY_QUERY_PARAM", "true", "PULSE_PRESENCE_GRACE", "2000",
-                    "PULSE_HEARTBEAT_INTERVAL", "1000", "PULSE_HEARTBEAT_TIMEOUT", "2000"));
+                    "PULSE_HEARTBEAT_INTERVAL", "1000", "PULSE_HEARTBEAT_TIMEOUT", "2000",
+                    "PULSE_ADMISSION_RAMP", "true")); // many pages behind one node that restarts: pace them
             return new Payara(builder.start(), port);
         }
 

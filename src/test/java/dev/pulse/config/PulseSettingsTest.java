@@ -3,6 +3,7 @@ package dev.pulse.config;
 
 import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -65,5 +66,20 @@ class PulseSettingsTest {
         assertTrue(e.getMessage().contains("pulse.heartbeat.lag-allowance=-5"), e.getMessage());
         assertTrue(e.getMessage().contains("pulse.admission.max-lag=-1"), e.getMessage());
         assertTrue(e.getMessage().contains("pulse.admission.retry-after"), e.getMessage());
+    }
+
+    @Test
+    void theRampIsOffByDefaultAndStartsAtThree() {
+        Overload d = PulseSettings.defaults().overload();
+        assertFalse(d.ramp());
+        assertEquals(3, d.rampStart());
+        Overload on = with(1000, 2000).toBuilder().overload(d.withRamp(true, 5)).validate().overload();
+        assertTrue(on.ramp());
+        assertEquals(5, on.rampStart());
+        assertEquals(3000, on.withAdmission(3000, 2000, 5000).maxLag());
+        assertTrue(on.withAllowance(10).ramp(), "the other settings keep it");
+        var e = assertThrows(InvalidSettingsException.class, () -> with(1000, 2000).toBuilder()
+                .overload(d.withRamp(true, 0)).validate());
+        assertTrue(e.getMessage().contains("pulse.admission.ramp-start=0"), e.getMessage());
     }
 }

@@ -9,7 +9,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * Whether this node takes new sessions: not while it is behind by more than {@code pulse.admission.max-lag} over the
  * last seconds (see {@link Lag#recent}). A saturated node that took them would make every open connection worse; a
  * refused client is told when to come back (1013 with a jittered retry-after), and readiness is DOWN meanwhile, so a
- * load balancer sends new clients elsewhere.
+ * load balancer sends new clients elsewhere. A node that keeps up may still pace the sessions after its start
+ * ({@link Ramp}).
  */
 public final class Admission {
 
@@ -20,12 +21,14 @@ public final class Admission {
     private final Lag lag;
     private final Clock clock;
     private final Stats stats;
+    private final Ramp ramp;
 
-    public Admission(Overload settings, Lag lag, Clock clock, Stats stats) {
+    public Admission(Overload settings, Lag lag, Clock clock, Stats stats, Ramp ramp) {
         this.settings = settings;
         this.lag = lag;
         this.clock = clock;
         this.stats = stats;
+        this.ramp = ramp;
     }
 
     /** True while new sessions are refused. */
@@ -35,11 +38,17 @@ public final class Admission {
 
     /**
      * Decides a new session: null to admit it, else the reason of its 1013 close, {@code retry-after=<ms>} with a
-     * value in [retry-after, retry-after + retry-jitter], so the refused do not all come back at once.
+     * value in [retry-after, retry-after + retry-jitter], so the refused do not all come back at once; or, while the
+     * node keeps up, the ramp's refusal with the moment it gives that session.
      */
     public String refusal() {
         if (!shedding()) {
-            return null;
+            Long wait = ramp.refusal();
+            if (wait == null) {
+                return null;
+            }
+            stats.rampRefused.increment();
+            return "retry-after=" + wait;
         }
         stats.refused.increment();
         long jitter = settings.retryJitter() == 0 ? 0 : ThreadLocalRandom.current().nextLong(settings.retryJitter() + 1);
@@ -49,6 +58,10 @@ public final class Admission {
     /** The smallest retry-after in seconds, for the Retry-After header of a 503 readiness answer. */
     public long retryAfterSeconds() {
         return Math.max(1, (settings.retryAfter() + 999) / 1000);
+    }
+
+    public Ramp ramp() {
+        return ramp;
     }
 
     public long maxLagMillis() {

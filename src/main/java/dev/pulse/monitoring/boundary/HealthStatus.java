@@ -2,6 +2,7 @@ package dev.pulse.monitoring.boundary;
 
 import dev.pulse.connection.control.Admission;
 import dev.pulse.connection.control.Clock;
+import dev.pulse.connection.control.Ramp;
 import dev.pulse.connection.control.Shutdown;
 import dev.pulse.monitoring.control.Stats;
 import java.util.function.BooleanSupplier;
@@ -42,6 +43,11 @@ public final class HealthStatus {
     /** True while the node refuses new sessions because it is behind (see {@link Admission}). */
     public boolean shedding() {
         return admission.shedding();
+    }
+
+    /** The slow start after the node's start (see {@link Admission}). */
+    public Ramp ramp() {
+        return admission.ramp();
     }
 
     /** Seconds a client refused while shedding should wait, for a Retry-After header. */

@@ -25,6 +25,8 @@ public final class Stats {
     public final LongAdder spared = new LongAdder();
     /** Handshakes refused with 1013 while the node was shedding load. */
     public final LongAdder refused = new LongAdder();
+    /** Handshakes refused with 1013 by the slow start after the node's start (pulse.admission.ramp). */
+    public final LongAdder rampRefused = new LongAdder();
     public final RttWindow rtt = new RttWindow();
     private final ConcurrentHashMap<String, LongAdder> evictions = new ConcurrentHashMap<>();
     /** Sessions the peer ended without the server closing them, by how (abrupt: no close frame). */
@@ -93,7 +95,7 @@ public final class Stats {
 
     public void clear() {
         for (LongAdder a : new LongAdder[] {pingsSent, probesSent, pongsReceived, messagesIn, messagesOut, gapsSent, ticks, ticksSkipped,
-                opened, postponed, spared, refused}) {
+                opened, postponed, spared, refused, rampRefused}) {
             a.reset();
         }
         evictions.clear();
