@@ -158,6 +158,7 @@ function render(stats, connections) {
     text('t-p99', stats.rttMs?.p99 == null ? '–' : `${ms(stats.rttMs.p99)} ms`);
     text('t-max', stats.rttMs?.max == null ? '–' : `${ms(stats.rttMs.max)} ms`);
     text('t-evictions', count(sum(stats.evictions)));
+    text('t-abrupt', count(stats.disconnects?.abrupt)); // peers gone without a closing handshake: not the server's doing
     text('t-lingering', count(stats.lingering));
     text('t-errors', count(sum(stats.errors)));
     const hb = stats.heartbeat;
