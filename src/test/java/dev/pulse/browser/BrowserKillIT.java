@@ -4,6 +4,7 @@ import static dev.pulse.browser.Measure.report;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pulse.testing.Windows;
 import jakarta.json.JsonObject;
 import java.io.File;
 import java.io.IOException;
@@ -95,7 +96,7 @@ class BrowserKillIT {
             attempts.sort(null);
             long outage = ready - killed;
             long period = Math.max(1000, outage / 120); // the client's readiness period at this age of the outage
-            int busiest = Measure.busiestWindow(opened, 100);
+            int busiest = Windows.busiest(opened, 100);
             long within = opened.stream().filter(t -> t <= 1500).count();
             report("%d pages after a SIGKILL, server pacing (pulse.admission.ramp): server ready %d ms after the kill "
                     + "(readiness period then %d ms); first tries %d to %d ms after it was ready, the attempts that got "

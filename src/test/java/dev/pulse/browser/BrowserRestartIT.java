@@ -4,6 +4,7 @@ import static dev.pulse.browser.Measure.report;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pulse.testing.Windows;
 import jakarta.json.JsonObject;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -263,12 +264,12 @@ class BrowserRestartIT {
                 lateMost = Math.max(lateMost, first - retryAt);
             }
             List<Long> attempts = new ArrayList<>(firstAttempts.values());
-            int busiest = Measure.busiestWindow(attempts, 100);
+            int busiest = Windows.busiest(attempts, 100);
             long first = attempts.stream().mapToLong(Long::longValue).min().orElseThrow();
             long last = attempts.stream().mapToLong(Long::longValue).max().orElseThrow();
             long openFirst = opened.stream().mapToLong(Long::longValue).min().orElseThrow();
             long openLast = opened.stream().mapToLong(Long::longValue).max().orElseThrow();
-            int busiestScheduled = Measure.busiestWindow(scheduled, 100);
+            int busiestScheduled = Windows.busiest(scheduled, 100);
             long spreadScheduled = Collections.max(scheduled) - Collections.min(scheduled);
             report("20 pages after a restart: boot %d ms alone, %d ms with the 20 pages waiting (server back at +%d "
                     + "ms); retries scheduled over %d ms, busiest 100 ms: %d of 20; first attempts from +%d to +%d ms "
@@ -276,7 +277,7 @@ class BrowserRestartIT {
                     + "%d attempts refused; opened on the server from +%d to +%d ms, busiest 100 ms: %d", bootAlone,
                     bootWithPages, up - down, spreadScheduled, busiestScheduled, first - down, last - down,
                     last - first, lateMost, busiest, refusedSocketAttempts(relay, down), openFirst - down,
-                    openLast - down, Measure.busiestWindow(opened, 100));
+                    openLast - down, Windows.busiest(opened, 100));
             assertTrue(busiestScheduled <= MOST_IN_100_MS, "no storm: at most " + MOST_IN_100_MS + " of 20 retries "
                     + "scheduled in any 100 ms, saw " + busiestScheduled);
             assertTrue(spreadScheduled >= RETRY_JITTER / 2, "the retries spread over the retry-after jitter ("

@@ -55,17 +55,4 @@ final class Measure {
             System.out.println("IT-REPORT (could not write the report file: " + e + ")");
         }
     }
-
-    /** The most of {@code times} (sorted or not) that fall in any window of {@code window} ms. */
-    static int busiestWindow(java.util.List<Long> times, long window) {
-        long[] sorted = times.stream().mapToLong(Long::longValue).sorted().toArray();
-        int best = 0;
-        for (int i = 0, j = 0; i < sorted.length; i++) {
-            while (sorted[i] - sorted[j] >= window) {
-                j++;
-            }
-            best = Math.max(best, i - j + 1);
-        }
-        return best;
-    }
 }

@@ -10,6 +10,7 @@ import dev.pulse.config.Overload;
 import dev.pulse.monitoring.control.Lag;
 import dev.pulse.monitoring.control.Stats;
 import dev.pulse.testing.FakeClock;
+import dev.pulse.testing.Windows;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
@@ -152,7 +153,7 @@ class RampTest {
     void twentySimultaneousClientsAreSpreadAtMostRampStartTo100MsAndAllInWithinASecond() {
         List<Long> admitted = storm(20, 0, new Random(1), new Stats());
         assertEquals(20, admitted.size());
-        assertTrue(busiest(admitted, 100) <= 3, "at most 3 in any 100 ms: " + admitted);
+        assertTrue(Windows.busiest(admitted, 100) <= 3, "at most 3 in any 100 ms: " + admitted);
         assertTrue(admitted.get(19) <= 1000, "all in within a second: " + admitted);
     }
 
@@ -162,7 +163,7 @@ class RampTest {
             Stats stats = new Stats();
             List<Long> admitted = storm(20, 15, new Random(seed), stats);
             assertEquals(20, admitted.size());
-            assertTrue(busiest(admitted, 100) <= 3, "seed " + seed + ": " + admitted);
+            assertTrue(Windows.busiest(admitted, 100) <= 3, "seed " + seed + ": " + admitted);
             assertTrue(admitted.get(19) <= 1500, "seed " + seed + ": " + admitted);
         }
     }
@@ -203,18 +204,5 @@ class RampTest {
             }
         }
         return admitted;
-    }
-
-    /** As BrowserKillIT measures it: the most admissions within any {@code window} ms. */
-    private static int busiest(List<Long> times, long window) {
-        long[] sorted = times.stream().mapToLong(Long::longValue).sorted().toArray();
-        int best = 0;
-        for (int i = 0, j = 0; i < sorted.length; i++) {
-            while (sorted[i] - sorted[j] >= window) {
-                j++;
-            }
-            best = Math.max(best, i - j + 1);
-        }
-        return best;
     }
 }
