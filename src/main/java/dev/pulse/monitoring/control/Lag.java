@@ -6,10 +6,12 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * How far behind this node is, second by second: how late its heartbeat ticks and its probe thread run, how long the
- * GC paused it, and how late it reads Pongs (of the Pongs read in a second, the one that waited least beyond its peer's
- * fastest round trip: every Pong read then had waited at least that long; counted from three Pongs a second, so that
- * one peer on a bad network is not taken for the node's lag). The heartbeat adds the worst of these since a peer's Ping to that peer's deadline, so that a node that is
- * behind never blames its peers for its own lateness; admission refuses new sessions while it is high.
+ * GC paused it, and how late it reads Pongs: of the Pongs read in a second, the wait beyond its peer's fastest round
+ * trip that the slowest twentieth of them (at least three) reached. Not the least wait: a container reads its
+ * sockets in turns, so a node behind by seconds still reads some Pongs the moment they arrive, while the rest wait a
+ * whole turn; and not the largest, so that a few peers on bad networks are not taken for the node's lag.
+ * The heartbeat adds the worst of these since a peer's Ping to that peer's deadline, so that a node that is behind
+ * never blames its peers for its own lateness; admission refuses new sessions while it is high.
  * All times are monotonic nanoseconds.
  */
 public final class Lag {
@@ -22,7 +24,7 @@ public final class Lag {
         PROBE,
         /** Time the JVM reported spent in GC pauses. */
         GC,
-        /** The least any Pong read in that second took beyond its peer's fastest round trip: the inbound backlog. */
+        /** How long the slowest Pongs read in that second waited beyond their peers' fastest: the inbound backlog. */
         PONG;
 
         public String key() {
@@ -34,13 +36,17 @@ public final class Lag {
     /** Seconds remembered: more than any sensible interval + timeout; an older Ping is judged by all of them. */
     static final int SLOTS = 128;
     private static final int SOURCES = Source.values().length;
-    private static final long NONE = Long.MAX_VALUE;
-    /** Fewer Pongs in a second say more about their peers' networks than about the node. */
+    /** Fewer Pongs in a second than this say more about their peers' networks than about the node. */
     static final int MIN_PONGS = 3;
+    /** The share of a second's Pongs that must have waited as long: a twentieth. */
+    static final int SHARE = 20;
+    /** Pong waits are counted in buckets a quarter octave wide: 0, then from 1 ms up to 2^16 ms. */
+    private static final int BUCKETS = 66;
 
     private final long[] second = new long[SLOTS];
     private final long[][] worst = new long[SLOTS][SOURCES];
     private final int[] pongs = new int[SLOTS];
+    private final int[][] waits = new int[SLOTS][BUCKETS];
     private long max;
     /** Total GC pause time reported, ms. */
     public final LongAdder gcMillis = new LongAdder();
@@ -63,23 +69,48 @@ public final class Lag {
         }
     }
 
-    /**
-     * Records a Pong read now that took {@code waitedNanos} longer than its peer's fastest round trip: each second
-     * keeps the least such wait, counted once it has {@link #MIN_PONGS} Pongs.
-     */
+    /** Records a Pong read now that took {@code waitedNanos} longer than its peer's fastest round trip. */
     public void pong(long now, long waitedNanos) {
         if (waitedNanos < 0) {
             return;
         }
         synchronized (this) {
             long[] slot = slot(now);
-            int i = Source.PONG.ordinal();
-            slot[i] = Math.min(slot[i], waitedNanos);
-            int slotIndex = (int) Math.floorMod(Math.floorDiv(now, SLOT_NANOS), SLOTS);
-            if (++pongs[slotIndex] >= MIN_PONGS) {
-                max = Math.max(max, slot[i]);
+            int i = (int) Math.floorMod(Math.floorDiv(now, SLOT_NANOS), SLOTS);
+            waits[i][bucket(waitedNanos)]++;
+            int count = ++pongs[i];
+            if (count >= MIN_PONGS) {
+                slot[Source.PONG.ordinal()] = slowest(waits[i], Math.max(MIN_PONGS, (count + SHARE - 1) / SHARE));
+                max = Math.max(max, slot[Source.PONG.ordinal()]);
             }
         }
+    }
+
+    /** The least wait of the {@code k} longest counted: the lower bound of the bucket holding the k-th longest. */
+    private static long slowest(int[] buckets, int k) {
+        int seen = 0;
+        for (int b = BUCKETS - 1; b > 0; b--) {
+            seen += buckets[b];
+            if (seen >= k) {
+                return floor(b);
+            }
+        }
+        return 0;
+    }
+
+    /** Bucket 0 holds waits under 1 ms; bucket b ≥ 1 those from 2^((b-1)/4) ms. */
+    static int bucket(long nanos) {
+        long micros = nanos / 1000;
+        if (micros < 1000) {
+            return 0;
+        }
+        double quarters = 4 * Math.log(micros / 1000.0) / Math.log(2);
+        return (int) Math.min(BUCKETS - 1, 1 + Math.floor(quarters));
+    }
+
+    /** The shortest wait bucket b holds, in nanoseconds. */
+    static long floor(int b) {
+        return b == 0 ? 0 : (long) Math.ceil(Math.pow(2, (b - 1) / 4.0) * 1_000_000);
     }
 
     /** The worst lag of any second from {@code from}'s to {@code now}'s, in nanoseconds (0 when none). */
@@ -90,7 +121,7 @@ public final class Lag {
             int i = (int) Math.floorMod(s, SLOTS);
             if (second[i] == s) {
                 for (int k = 0; k < SOURCES; k++) {
-                    result = Math.max(result, value(i, k));
+                    result = Math.max(result, worst[i][k]);
                 }
             }
         }
@@ -111,7 +142,7 @@ public final class Lag {
             for (long s = last - 2; s <= last; s++) {
                 int i = (int) Math.floorMod(s, SLOTS);
                 if (second[i] == s) {
-                    worstOf = Math.max(worstOf, value(i, source.ordinal()));
+                    worstOf = Math.max(worstOf, worst[i][source.ordinal()]);
                 }
             }
             result.put(source, worstOf / 1e6);
@@ -124,20 +155,13 @@ public final class Lag {
         return max;
     }
 
-    private long value(int slot, int k) {
-        if (k == Source.PONG.ordinal()) {
-            return pongs[slot] < MIN_PONGS ? 0 : worst[slot][k];
-        }
-        return worst[slot][k];
-    }
-
     private long[] slot(long now) {
         long s = Math.floorDiv(now, SLOT_NANOS);
         int i = (int) Math.floorMod(s, SLOTS);
         if (second[i] != s) {
             second[i] = s;
             java.util.Arrays.fill(worst[i], 0);
-            worst[i][Source.PONG.ordinal()] = NONE;
+            java.util.Arrays.fill(waits[i], 0);
             pongs[i] = 0;
         }
         return worst[i];
