@@ -71,7 +71,7 @@ start_node() { # name port env...
   mkdir -p "$work/$name"
   # shellcheck disable=SC2086
   env "$@" java $java_opts -jar target/payara-micro.jar --deploy "$work/pulse.war" --port "$port" --contextroot / \
-    --nocluster --nohazelcast --rootdir "$work/$name" ${BENCH_PAYARA_ARGS:-} >"bench/results/cluster-$name.log" 2>&1 &
+    --nocluster --nohazelcast --rootdir "$work/$name" --prebootcommandfile server-config/payara/pulse-tuning.asadmin ${BENCH_PAYARA_ARGS:-} >"bench/results/cluster-$name.log" 2>&1 &
   pids+=($!)
 }
 nodes=(a b)

@@ -31,6 +31,12 @@ bench_prepare_wildfly() {
   echo "$base"
 }
 
+# what run-payara-micro.sh applies too; BENCH_PAYARA_TUNING=false measures Payara's own defaults
+bench_payara_tuning() {
+  [ "${BENCH_PAYARA_TUNING:-true}" = true ] && echo "--prebootcommandfile $PWD/server-config/payara/pulse-tuning.asadmin"
+  true
+}
+
 # Payara Micro saves every deployment in its --rootdir (config/domain.xml, applications/): started again on the same
 # root dir with --deploy it first boots the copy it saved (the previous build), then undeploys it and deploys the WAR
 # again; meanwhile the first copy serves, and its sessions' cleanup fails once its class loader is closed
@@ -55,7 +61,7 @@ bench_run_server() { # kind port [rootdir|base]; replaces this shell with the se
       [ -n "$dir" ] && bench_fresh_rootdir "$dir"
       # shellcheck disable=SC2086
       exec "${BENCH_JAVA:-java}" $java_opts -jar "${BENCH_PAYARA_JAR:-target/payara-micro.jar}" --deploy "${BENCH_WAR:-target/pulse.war}" --port "$port" \
-        --contextroot / --nocluster --nohazelcast ${dir:+--rootdir "$dir"} ${BENCH_PAYARA_ARGS:-} ;;
+        --contextroot / --nocluster --nohazelcast ${dir:+--rootdir "$dir"} $(bench_payara_tuning) ${BENCH_PAYARA_ARGS:-} ;;
     wildfly)
       JAVA_OPTS="$java_opts" exec "$bench_wildfly_home/bin/standalone.sh" -c standalone.xml -Djboss.server.base.dir="$dir" \
         -Djboss.bind.address=127.0.0.1 -Djboss.http.port="$port" -Djboss.socket.binding.port-offset=0 \

@@ -97,8 +97,10 @@ redis_up || fail "Redis did not start" "$WORK/redis/redis.log"
 # A token secret shared by all nodes, so a token minted by one is accepted by every other (new at each run).
 SECRET=${PULSE_AUTH_TOKEN_SECRET:-$(head -c 48 /dev/urandom | base64 | tr -d '\n=+/')}
 # Payara Micro listens on every interface by default; this asadmin command, run before boot, keeps it on loopback.
-echo 'set configs.config.server-config.network-config.network-listeners.network-listener.http-listener.address=127.0.0.1' \
-  >"$WORK/preboot.asadmin"
+{
+  cat "$ROOT/server-config/payara/pulse-tuning.asadmin"
+  echo 'set configs.config.server-config.network-config.network-listeners.network-listener.http-listener.address=127.0.0.1'
+} >"$WORK/preboot.asadmin"
 NODE_PIDS=()
 NODE_IDS=()
 NODE_PORTS=()

@@ -137,7 +137,8 @@ class BrowserKillIT {
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
             command.addAll(List.of(System.getProperty("it.server.jvm-options", "-Xmx512m -XX:+UseSerialGC").split(" ")));
             command.addAll(List.of("-jar", jar, "--deploy", war.getAbsolutePath(), "--contextroot", "pulse",
-                    "--port", String.valueOf(port), "--nohazelcast"));
+                    "--port", String.valueOf(port), "--nohazelcast",
+                    "--prebootcommandfile", new File("server-config/payara/pulse-tuning.asadmin").getAbsolutePath()));
             Path log = Path.of(System.getProperty("it.reports", "target/it-reports"), "kill-payara-" + run + ".log");
             Files.createDirectories(log.getParent());
             ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());

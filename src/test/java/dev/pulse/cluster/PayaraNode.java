@@ -61,7 +61,8 @@ final class PayaraNode extends NodeProcess {
         command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx384m", "-Xss512k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-jar", microJar().toString(), "--deploy", war.toString(), "--port", Integer.toString(port),
-                "--contextroot", "/", "--nohazelcast", "--rootdir", root.toString()));
+                "--contextroot", "/", "--nohazelcast", "--rootdir", root.toString(),
+                "--prebootcommandfile", Path.of("server-config/payara/pulse-tuning.asadmin").toAbsolutePath().toString()));
         ProcessBuilder b = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         b.environment().putAll(env);
