@@ -47,9 +47,19 @@ public final class Lag {
     private final long[][] worst = new long[SLOTS][SOURCES];
     private final int[] pongs = new int[SLOTS];
     private final int[][] waits = new int[SLOTS][BUCKETS];
+    /** Seconds whose Pong figure is not computed yet: Pongs come by the thousand, the figure is read far less. */
+    private final boolean[] counted = new boolean[SLOTS];
+    private static final long[] FLOORS = new long[BUCKETS];
+    private long lastPongSecond = Long.MIN_VALUE;
     private long max;
     /** Total GC pause time reported, ms. */
     public final LongAdder gcMillis = new LongAdder();
+
+    static {
+        for (int b = 1; b < BUCKETS; b++) {
+            FLOORS[b] = (long) Math.ceil(Math.pow(2, (b - 1) / 4.0) * 1_000_000);
+        }
+    }
 
     public Lag() {
         for (int i = 0; i < SLOTS; i++) {
@@ -74,16 +84,33 @@ public final class Lag {
         if (waitedNanos < 0) {
             return;
         }
+        int bucket = bucket(waitedNanos);
+        long s = Math.floorDiv(now, SLOT_NANOS);
         synchronized (this) {
-            long[] slot = slot(now);
-            int i = (int) Math.floorMod(Math.floorDiv(now, SLOT_NANOS), SLOTS);
-            waits[i][bucket(waitedNanos)]++;
-            int count = ++pongs[i];
-            if (count >= MIN_PONGS) {
-                slot[Source.PONG.ordinal()] = slowest(waits[i], Math.max(MIN_PONGS, (count + SHARE - 1) / SHARE));
-                max = Math.max(max, slot[Source.PONG.ordinal()]);
+            slot(now);
+            int i = (int) Math.floorMod(s, SLOTS);
+            waits[i][bucket]++;
+            pongs[i]++;
+            counted[i] = false;
+            if (s != lastPongSecond) { // the second before is complete: its figure counts towards the maximum now
+                if (lastPongSecond != Long.MIN_VALUE) {
+                    value((int) Math.floorMod(lastPongSecond, SLOTS), Source.PONG.ordinal());
+                }
+                lastPongSecond = s;
             }
         }
+    }
+
+    /** One second's figure from one source; the Pongs' is computed here when new ones came. Holds the lock. */
+    private long value(int slot, int k) {
+        if (k == Source.PONG.ordinal() && !counted[slot]) {
+            counted[slot] = true;
+            int count = pongs[slot];
+            long v = count < MIN_PONGS ? 0 : slowest(waits[slot], Math.max(MIN_PONGS, (count + SHARE - 1) / SHARE));
+            worst[slot][k] = v;
+            max = Math.max(max, v);
+        }
+        return worst[slot][k];
     }
 
     /** The least wait of the {@code k} longest counted: the lower bound of the bucket holding the k-th longest. */
@@ -110,7 +137,7 @@ public final class Lag {
 
     /** The shortest wait bucket b holds, in nanoseconds. */
     static long floor(int b) {
-        return b == 0 ? 0 : (long) Math.ceil(Math.pow(2, (b - 1) / 4.0) * 1_000_000);
+        return FLOORS[b];
     }
 
     /** The worst lag of any second from {@code from}'s to {@code now}'s, in nanoseconds (0 when none). */
@@ -121,7 +148,7 @@ public final class Lag {
             int i = (int) Math.floorMod(s, SLOTS);
             if (second[i] == s) {
                 for (int k = 0; k < SOURCES; k++) {
-                    result = Math.max(result, worst[i][k]);
+                    result = Math.max(result, value(i, k));
                 }
             }
         }
@@ -142,7 +169,7 @@ public final class Lag {
             for (long s = last - 2; s <= last; s++) {
                 int i = (int) Math.floorMod(s, SLOTS);
                 if (second[i] == s) {
-                    worstOf = Math.max(worstOf, worst[i][source.ordinal()]);
+                    worstOf = Math.max(worstOf, value(i, source.ordinal()));
                 }
             }
             result.put(source, worstOf / 1e6);
@@ -152,6 +179,9 @@ public final class Lag {
 
     /** The worst lag since the node started, in nanoseconds. */
     public synchronized long max() {
+        if (lastPongSecond != Long.MIN_VALUE) {
+            value((int) Math.floorMod(lastPongSecond, SLOTS), Source.PONG.ordinal());
+        }
         return max;
     }
 
@@ -163,6 +193,7 @@ public final class Lag {
             java.util.Arrays.fill(worst[i], 0);
             java.util.Arrays.fill(waits[i], 0);
             pongs[i] = 0;
+            counted[i] = true;
         }
         return worst[i];
     }

@@ -66,6 +66,19 @@ class LagTest {
     }
 
     @Test
+    void aSecondsPongFigureCountsTowardsTheMaximumThoughNobodyAskedForIt() {
+        Lag lag = new Lag();
+        for (int i = 0; i < 3; i++) {
+            lag.pong(7 * S + i * MS, 2_000 * MS);
+        }
+        lag.pong(8 * S, 0); // the next second: the one before is complete
+        for (int i = 0; i < 100; i++) {
+            lag.pong((7 + Lag.SLOTS) * S + i * MS, 0); // a ring later: second 7's slot holds another second now
+        }
+        assertEquals(2_000 * MS, lag.max(), 0.16 * 2_000 * MS);
+    }
+
+    @Test
     void waitsAreCountedInBucketsAQuarterOctaveWide() {
         assertEquals(0, Lag.bucket(999_999));
         assertEquals(1, Lag.bucket(1_000_000));
