@@ -88,6 +88,9 @@ stop_server() {
   # WildFly's JVM is a child of standalone.sh: when it never became ready, $server is still the script
   [ -n "${base:-}" ] && pkill -f -- "-Djboss.server.base.dir=$base" 2>/dev/null || true
   wait $launcher 2>/dev/null || true
+  # WildFly's JVM outlives standalone.sh by its shutdown (10 s at 10k sessions): the next run needs the ports
+  local waited=0
+  while kill -0 "$server" 2>/dev/null && [ $waited -lt 600 ]; do sleep 0.1; waited=$((waited + 1)); done
   [ -n "${base:-}" ] && rm -rf "$base" || true
 }
 trap stop_server EXIT

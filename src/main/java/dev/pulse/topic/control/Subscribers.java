@@ -10,51 +10,63 @@ import java.util.concurrent.ConcurrentHashMap;
 /** This node's subscriptions, by topic; a topic without local subscribers has no entry. */
 public final class Subscribers {
 
-    private final Map<String, Map<Connection, Subscription>> byTopic = new ConcurrentHashMap<>();
+    private final Map<String, Members> byTopic = new ConcurrentHashMap<>();
 
     /**
      * The session's subscription to the topic, created if it had none ({@code created[0]} tells which), waiting for
      * its replay if {@code replaying}.
      */
     Subscription subscribe(String topic, Connection connection, boolean presence, boolean replaying, boolean[] created) {
-        Subscription[] result = new Subscription[1];
-        byTopic.compute(topic, (t, subscriptions) -> {
-            Map<Connection, Subscription> map = subscriptions == null ? new ConcurrentHashMap<>() : subscriptions;
-            result[0] = map.get(connection);
-            if (result[0] == null) {
-                result[0] = new Subscription(connection, topic, presence, replaying);
-                map.put(connection, result[0]);
-                created[0] = true;
+        for (;;) {
+            Members members = byTopic.computeIfAbsent(topic, t -> new Members());
+            if (!members.reserve()) {
+                byTopic.remove(topic, members); // retired as it emptied: the next round makes a new one
+                continue;
             }
-            return map;
-        });
-        return result[0];
+            Subscription existing = members.subscriptions.get(connection);
+            if (existing == null) {
+                Subscription made = new Subscription(connection, topic, presence, replaying);
+                existing = members.subscriptions.putIfAbsent(connection, made);
+                if (existing == null) {
+                    created[0] = true;
+                    return made;
+                }
+            }
+            release(topic, members);
+            return existing;
+        }
     }
 
     /** Removes the session's subscription; true if it had one. */
     boolean unsubscribe(String topic, Connection connection) {
-        boolean[] removed = {false};
-        byTopic.computeIfPresent(topic, (t, subscriptions) -> {
-            removed[0] = subscriptions.remove(connection) != null;
-            return subscriptions.isEmpty() ? null : subscriptions;
-        });
-        return removed[0];
+        Members members = byTopic.get(topic);
+        if (members == null || members.subscriptions.remove(connection) == null) {
+            return false;
+        }
+        release(topic, members);
+        return true;
+    }
+
+    private void release(String topic, Members members) {
+        if (members.release() && members.retire()) {
+            byTopic.remove(topic, members);
+        }
     }
 
     Subscription find(String topic, Connection connection) {
-        Map<Connection, Subscription> subscriptions = byTopic.get(topic);
-        return subscriptions == null ? null : subscriptions.get(connection);
+        Members members = byTopic.get(topic);
+        return members == null ? null : members.subscriptions.get(connection);
     }
 
     /** A snapshot of the topic's subscriptions. */
     List<Subscription> of(String topic) {
-        Map<Connection, Subscription> subscriptions = byTopic.get(topic);
-        return subscriptions == null ? List.of() : List.copyOf(subscriptions.values());
+        Members members = byTopic.get(topic);
+        return members == null ? List.of() : List.copyOf(members.subscriptions.values());
     }
 
     Collection<Subscription> live(String topic) {
-        Map<Connection, Subscription> subscriptions = byTopic.get(topic);
-        return subscriptions == null ? List.of() : subscriptions.values();
+        Members members = byTopic.get(topic);
+        return members == null ? List.of() : members.subscriptions.values();
     }
 
     boolean has(String topic) {
