@@ -76,9 +76,9 @@ public final class PulseEndpoint extends Endpoint {
     }
 
     private void open(Session session) {
-        String busy = admission.refusal(); // first: a saturated node spends nothing more on a session it refuses
-        if (busy != null) {
-            refusals.refuse(new SessionPeer(session), Admission.TRY_AGAIN_LATER, busy);
+        Admission.Decision decision = admission.decide(); // first: a saturated node spends nothing more on a refusal
+        if (!decision.admitted()) {
+            refusals.refuse(new SessionPeer(session), Admission.TRY_AGAIN_LATER, decision.refusal());
             return;
         }
         String user = Identity.user(session);
@@ -94,7 +94,7 @@ public final class PulseEndpoint extends Endpoint {
         // schedules no idle-timeout task per frame, each of which costs Payara a ServiceLoader scan (bench/README.md)
         session.setMaxIdleTimeout(-1);
         String remote = HandshakeConfigurator.remote(session);
-        Connection connection = registry.open(new SessionPeer(session), user, remote);
+        Connection connection = registry.open(new SessionPeer(session), user, remote, decision.at());
         if (connection == null) { // passed the handshake's check in a race with others from its address
             errors.record(null, ErrorCode.TOO_MANY_CONNECTIONS, "closed a session from " + remote + ": "
                     + settings.guard().perAddress() + " already open");

@@ -37,22 +37,31 @@ public final class Admission {
     }
 
     /**
-     * Decides a new session: null to admit it, else the reason of its 1013 close, {@code retry-after=<ms>} with a
-     * value in [retry-after, retry-after + retry-jitter], so the refused do not all come back at once; or, while the
-     * node keeps up, the ramp's refusal with the moment it gives that session.
+     * Decides a new session: admitted, with the moment it was taken (its {@code openedAt}); or refused, with the
+     * reason of its 1013 close, {@code retry-after=<ms>} with a value in [retry-after, retry-after + retry-jitter], so
+     * the refused do not all come back at once; or, while the node keeps up, the ramp's refusal with the moment it
+     * gives that session.
      */
-    public String refusal() {
+    public Decision decide() {
         if (!shedding()) {
-            Long wait = ramp.refusal();
-            if (wait == null) {
-                return null;
+            Ramp.Verdict verdict = ramp.decide();
+            if (verdict.admitted()) {
+                return new Decision(verdict.at(), null);
             }
             stats.rampRefused.increment();
-            return "retry-after=" + wait;
+            return new Decision(verdict.at(), "retry-after=" + verdict.retryAfter());
         }
         stats.refused.increment();
         long jitter = settings.retryJitter() == 0 ? 0 : ThreadLocalRandom.current().nextLong(settings.retryJitter() + 1);
-        return "retry-after=" + (settings.retryAfter() + jitter);
+        return new Decision(clock.millis(), "retry-after=" + (settings.retryAfter() + jitter));
+    }
+
+    /** When a session was decided (epoch ms), and the reason of its 1013 close if it was refused, else null. */
+    public record Decision(long at, String refusal) {
+
+        public boolean admitted() {
+            return refusal == null;
+        }
     }
 
     /** The smallest retry-after in seconds, for the Retry-After header of a 503 readiness answer. */

@@ -19,8 +19,8 @@ public final class Ramp {
 
     static final long WINDOW_NANOS = 100_000_000L;
     /**
-     * How long an admission counts against N: the window, plus 20 ms for the time between this decision and the
-     * session's open (its {@code openedAt}), which a busy machine may stretch for one session and not the next.
+     * How long an admission counts against N: the window, plus a margin for the session's {@code openedAt}, which is
+     * read from the wall clock in the same decision (milliseconds, truncated) while the window is monotonic time.
      */
     static final long HELD_NANOS = WINDOW_NANOS + 20_000_000L;
     /** Sessions per window beyond which the ramp is over: 10,000 handshakes a second needs no pacing by a node. */
@@ -78,15 +78,17 @@ public final class Ramp {
     }
 
     /**
-     * Decides a new session of a node that keeps up: null to admit it, else the ms after which it should come back.
-     * The first call starts the ramp: the moment the node began to take sessions.
+     * Decides a new session of a node that keeps up. The first call starts the ramp: the moment the node began to
+     * take sessions.
      */
-    public Long refusal() {
+    public Verdict decide() {
         if (over) {
-            return null;
+            return Verdict.admittedAt(clock.millis());
         }
         synchronized (this) {
             long now = clock.nanos();
+            // read with the decision: taken after it, a session's opening could be delayed past the next admission's
+            long at = clock.millis();
             if (!started) {
                 started = true;
                 startedAt = now;
@@ -94,16 +96,31 @@ public final class Ramp {
             }
             if (now - startedAt >= HORIZON_NANOS) {
                 end();
-                return null;
+                return Verdict.admittedAt(at);
             }
             while (!recent.isEmpty() && recent.peekFirst() <= now - HELD_NANOS) {
                 recent.pollFirst();
             }
             if (recent.size() < perWindow) {
                 admitted(now);
-                return null;
+                return Verdict.admittedAt(at);
             }
-            return comeBackIn(now);
+            return new Verdict(at, comeBackIn(now));
+        }
+    }
+
+    /**
+     * A decision: admitted at {@code at} (epoch ms, the session's {@code openedAt}), or refused with the ms after
+     * which it should come back ({@code retryAfter}, at least 1).
+     */
+    public record Verdict(long at, long retryAfter) {
+
+        static Verdict admittedAt(long at) {
+            return new Verdict(at, 0);
+        }
+
+        public boolean admitted() {
+            return retryAfter == 0;
         }
     }
 

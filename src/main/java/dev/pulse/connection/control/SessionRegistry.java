@@ -57,13 +57,18 @@ public final class SessionRegistry {
      * so handshakes racing each other end here.
      */
     public Connection open(Peer peer, String user, String remote) {
+        return open(peer, user, remote, clock.millis());
+    }
+
+    /** Registers a new session that the node took at {@code openedAt} (epoch ms: when it was admitted). */
+    public Connection open(Peer peer, String user, String remote, long openedAt) {
         PulseSettings s = settings;
         if (remote != null && !addresses.admit(remote, s.guard().perAddress())) {
             return null;
         }
         long interval = s.heartbeatInterval() * 1_000_000;
         Liveness liveness = new Liveness(clock.nanos(), ThreadLocalRandom.current().nextLong(interval));
-        Connection connection = new Connection(SessionIds.next(), peer, user, remote, clock.millis(), liveness);
+        Connection connection = new Connection(SessionIds.next(), peer, user, remote, openedAt, liveness);
         connection.attach(new Outbox(peer, s.maxQueuedMessages(), s.maxQueuedBytes(),
                 failure -> failed(connection, failure)));
         connection.limit(new RateLimiter(s.guard().messagesPerSecond(), clock.nanos()));

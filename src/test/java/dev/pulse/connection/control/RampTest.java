@@ -2,8 +2,6 @@ package dev.pulse.connection.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pulse.config.Overload;
@@ -29,7 +27,7 @@ class RampTest {
     /** Admits as many as the ramp takes now; returns how many. */
     private static int fill(Ramp ramp) {
         int taken = 0;
-        while (ramp.refusal() == null) {
+        while (ramp.decide().admitted()) {
             taken++;
             if (taken > 100_000) {
                 break; // the ramp is over
@@ -44,13 +42,38 @@ class RampTest {
         clock.advanceMillis(5000); // a node that started long ago: the ramp starts with its first session
         assertEquals(3, fill(ramp));
         clock.advanceMillis(119);
-        assertNotNull(ramp.refusal(), "the first three are held for 100 ms and 20 of margin");
+        assertFalse(ramp.decide().admitted(), "the first three are held for 100 ms and 20 of margin");
         clock.advanceMillis(1);
         assertEquals(3, fill(ramp));
         clock.advanceMillis(50);
-        assertNotNull(ramp.refusal());
+        assertFalse(ramp.decide().admitted());
         assertEquals(3, ramp.perWindow());
         assertTrue(ramp.active());
+    }
+
+    @Test
+    void anAdmissionCarriesTheMomentOfItsDecisionAsTheSessionsOpenedAt() {
+        Ramp ramp = ramp(3);
+        long first = clock.millis();
+        List<Long> openedAt = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            openedAt.add(ramp.decide().at());
+        }
+        clock.advanceMillis(120);
+        openedAt.add(ramp.decide().at());
+        // a session whose open is slow after its decision (a cold node's first) still counts where it was decided
+        clock.advanceMillis(500);
+        assertEquals(List.of(first, first, first, first + 120), openedAt);
+        assertEquals(3, Windows.busiest(openedAt, 100));
+        Ramp.Verdict refused = fullRamp().decide();
+        assertFalse(refused.admitted());
+        assertEquals(clock.millis(), refused.at());
+    }
+
+    private Ramp fullRamp() {
+        Ramp ramp = ramp(3);
+        fill(ramp);
+        return ramp;
     }
 
     @Test
@@ -71,7 +94,7 @@ class RampTest {
     void aFewSessionsAtATimeDoNotGrowItFasterThanTheyCome() {
         Ramp ramp = ramp(3);
         for (int i = 0; i < 29; i++) { // one every 50 ms for 1.45 s: never a full window
-            assertNull(ramp.refusal(), "session " + i);
+            assertTrue(ramp.decide().admitted(), "session " + i);
             clock.advanceMillis(50);
         }
         assertEquals(3, ramp.perWindow(), "29 sessions: still 3 per 100 ms for whatever comes next");
@@ -83,12 +106,13 @@ class RampTest {
         Ramp ramp = ramp(3);
         Stats stats = new Stats();
         Admission admission = new Admission(Overload.defaults().withAdmission(500, 1000, 0), lag, clock, stats, ramp);
-        assertNull(admission.refusal());
+        assertTrue(admission.decide().admitted());
         for (int window = 0; window < 30; window++) {
             clock.advanceMillis(100);
             lag.late(Lag.Source.PROBE, clock.nanos(), 2_000_000_000L);
             for (int i = 0; i < 10; i++) {
-                assertEquals("retry-after=1000", admission.refusal(), "behind: refused by the lag, not the ramp");
+                assertEquals("retry-after=1000", admission.decide().refusal(),
+                        "behind: refused by the lag, not the ramp");
             }
         }
         assertEquals(300, stats.refused.sum());
@@ -97,9 +121,9 @@ class RampTest {
         clock.advanceMillis(5000); // the lag is forgotten
         assertFalse(admission.shedding());
         for (int i = 0; i < 3; i++) {
-            assertNull(admission.refusal());
+            assertTrue(admission.decide().admitted());
         }
-        assertTrue(admission.refusal().startsWith("retry-after="));
+        assertTrue(admission.decide().refusal().startsWith("retry-after="));
         assertEquals(1, stats.rampRefused.sum());
     }
 
@@ -116,19 +140,19 @@ class RampTest {
         // 3 → 6 → … → 1536: nine doublings of ten full windows each
         assertEquals(9 * Ramp.WINDOWS_PER_DOUBLING, windows);
         for (int i = 0; i < 5000; i++) {
-            assertNull(ramp.refusal());
+            assertTrue(ramp.decide().admitted());
         }
     }
 
     @Test
     void isOverAMinuteAfterItsStartWhateverItReached() {
         Ramp ramp = ramp(3);
-        assertNull(ramp.refusal());
+        assertTrue(ramp.decide().admitted());
         clock.advanceMillis(59_999);
         assertEquals(3, fill(ramp));
-        assertNotNull(ramp.refusal());
+        assertFalse(ramp.decide().admitted());
         clock.advanceMillis(1);
-        assertNull(ramp.refusal());
+        assertTrue(ramp.decide().admitted());
         assertFalse(ramp.active());
     }
 
@@ -136,11 +160,11 @@ class RampTest {
     void theRefusedAreGivenMomentsOfTheirOwn() {
         Ramp ramp = ramp(3);
         for (int i = 0; i < 3; i++) {
-            assertNull(ramp.refusal());
+            assertTrue(ramp.decide().admitted());
         }
         List<Long> waits = new ArrayList<>();
         for (int i = 0; i < 17; i++) {
-            waits.add(ramp.refusal());
+            waits.add(ramp.decide().retryAfter());
         }
         assertEquals(120, waits.get(0), "the first when the oldest admission is no longer held");
         for (int i = 1; i < waits.size(); i++) {
@@ -186,6 +210,7 @@ class RampTest {
         Ramp ramp = new Ramp(3, clock, bound -> bound <= 0 ? 0 : (long) (random.nextDouble() * bound));
         Admission admission = new Admission(Overload.defaults(), new Lag(), clock, stats, ramp);
         long begin = clock.nowMillis();
+        long beginAt = clock.millis(); // the admissions' openedAt is wall-clock time
         PriorityQueue<Long> arrivals = new PriorityQueue<>();
         for (int i = 0; i < clients; i++) {
             arrivals.add(begin);
@@ -194,9 +219,10 @@ class RampTest {
         while (!arrivals.isEmpty()) {
             long at = arrivals.poll();
             clock.advanceMillis(Math.max(0, at - clock.nowMillis()));
-            String refusal = admission.refusal();
-            if (refusal == null) {
-                admitted.add(clock.nowMillis() - begin);
+            Admission.Decision decision = admission.decide();
+            String refusal = decision.refusal();
+            if (decision.admitted()) {
+                admitted.add(decision.at() - beginAt);
             } else {
                 long wait = Long.parseLong(refusal.substring("retry-after=".length()));
                 long late = noise == 0 ? 0 : random.nextLong(2 * noise + 1) - noise;
