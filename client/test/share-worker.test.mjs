@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeAll, loadPulse, range, seqs, settle, sharedTabs } from './fakes.mjs';
-import { SWEEP_EVERY, TOKEN_WAIT, WorkerHost } from '../src/pulse/share/host.js';
+import { NAME_WAIT, SWEEP_EVERY, TOKEN_WAIT, WorkerHost } from '../src/pulse/share/host.js';
 
 const { Pulse } = await loadPulse();
 const HB = { interval: 1000, timeout: 2000 };
@@ -63,6 +63,29 @@ test('worker: the last tab crashing closes the socket too, after the sweeps', as
     }
     assert.equal(host().running, false);
     assert.notEqual(ws.closedByClient, null);
+});
+
+test('worker: a port that never names its tab is forgotten, and served again if its tab speaks after all', async () => {
+    const { env, tabs, welcome, host } = await setup(1);
+    const ws = await welcome();
+    const got = [];
+    const silent = { postMessage: (m) => got.push(m), onmessage: null }; // a page closed before its first word
+    host().connect(silent);
+    assert.equal(got.length, 1, 'told the leader at once, as every port');
+    for (let t = 0; t < NAME_WAIT + 2 * SWEEP_EVERY; t += 500) {
+        await env.clock.advance(500);
+        ws.answerPings();
+    }
+    const before = got.length;
+    ws.serverClose(1012, 'retry-after=100'); // a state change, told to every port
+    await settle();
+    assert.notEqual(tabs[0].seen.state.at(-1).state, 'open', 'the tab was told');
+    assert.equal(got.length, before, 'the unnamed port was not: it is forgotten');
+    silent.onmessage({ data: { k: 'hello', tab: 'late', topics: [] } }); // its tab was only frozen
+    await env.clock.advance(200);
+    await settle();
+    assert.ok(got.length > before, 'a port that names its tab is served again');
+    closeAll(tabs);
 });
 
 test('worker: a token function runs in a tab; a tab that does not answer is passed over for the next', async () => {

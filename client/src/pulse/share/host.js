@@ -12,6 +12,8 @@ import { Hub } from './hub.js';
 
 export const SWEEP_EVERY = 5_000; // ms between two looks at the tabs' locks; a tab missing from two in a row is gone
 export const TOKEN_WAIT = 5_000; // ms a tab has to answer the worker's ask for a token (a frozen one cannot)
+/** ms a port has to name its tab: a page that closed before it did is forgotten then (a port has no close event) */
+export const NAME_WAIT = 2 * SWEEP_EVERY;
 
 /**
  * @typedef {object} HostOptions
@@ -32,6 +34,8 @@ export class WorkerHost {
     #ports = new Set();
     /** @type {Map<string, Port>} tab id → its port, from its first command on */
     #tabs = new Map();
+    /** @type {Map<Port, number>} the ports that have not named their tab yet, and when they connected */
+    #unnamed = new Map();
     /** @type {import('./port.js').WorkerConfig|null} the first tab's word on how to connect */
     #config = null;
     /** @type {Hub|null} while some tab is here */
@@ -73,7 +77,9 @@ export class WorkerHost {
      * @param {Port} port
      */
     connect(port) {
+        this.#forgetUnnamed();
         this.#ports.add(port);
+        this.#unnamed.set(port, this.#o.clock.now());
         port.onmessage = (/** @type {{data: any}} */ e) => this.#received(port, e.data);
         port.start?.();
         this.#to(port, { k: 'beat', ...this.#summary(), ...(this.#alive ? { alive: this.#alive } : {}) });
@@ -93,6 +99,7 @@ export class WorkerHost {
             case 'leave':
                 this.#tabs.delete(message.tab);
                 this.#ports.delete(port);
+                this.#unnamed.delete(port);
                 this.#hub?.command(message);
                 return this.#stopWhenAlone();
             default:
@@ -100,6 +107,8 @@ export class WorkerHost {
                     return;
                 }
                 this.#tabs.set(message.tab, port);
+                this.#unnamed.delete(port);
+                this.#ports.add(port); // again, if it was forgotten while its tab was frozen before its first word
                 return this.#running().command(message);
         }
     }
@@ -155,8 +164,20 @@ export class WorkerHost {
                     this.#ports.delete(port);
                 }
             }
+            this.#forgetUnnamed();
             this.#stopWhenAlone();
         }, () => {});
+    }
+
+    /** Forgets the ports that did not name their tab within {@link NAME_WAIT}: their pages are most likely gone. */
+    #forgetUnnamed() {
+        const now = this.#o.clock.now();
+        for (const [port, since] of [...this.#unnamed]) {
+            if (now - since >= NAME_WAIT) {
+                this.#unnamed.delete(port);
+                this.#ports.delete(port);
+            }
+        }
     }
 
     /** @returns {{state: any, welcome: any}} */
