@@ -11,6 +11,7 @@ public enum ErrorCode {
     RATE_LIMITED,
     TOO_LARGE,
     BINARY,
+    BAD_FRAME,
     ORIGIN,
     FLOOD,
     UNAVAILABLE,

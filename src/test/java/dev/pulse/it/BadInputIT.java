@@ -293,6 +293,31 @@ class BadInputIT {
     }
 
     /**
+     * Frames the container itself refuses close with their RFC 6455 code: invalid UTF-8 in a text message 1007, a
+     * reserved opcode 1002. Neither reaches a message handler, so Pulse counts them where the session closes, as
+     * {@code bad_frame}, and nobody else notices. Undertow reports its 1002 close to the application as 1006, with
+     * nothing portable to tell it from a peer that vanished: on WildFly that one counts as an abrupt disconnect.
+     */
+    @Test
+    void framesTheContainerRefusesCloseWithTheirCodeAndAreCounted() throws Exception {
+        Map<String, Long> before = errors("bad_frame");
+        try (Client c = Client.connect(server.ws)) {
+            c.ws.sendFrame(0x1, new byte[] {'{', (byte) 0xC3, (byte) 0x28, '}'}); // 0xC3 starts a 2-byte sequence
+            Close close = awaitClose(c.ws);
+            Report.line("invalid UTF-8: %s", close);
+            assertEquals(1007, close.code(), close.toString());
+        }
+        try (Client c = Client.connect(server.ws)) {
+            c.ws.sendFrame(0x3, new byte[] {1}); // opcodes 3-7 are reserved
+            Close close = awaitClose(c.ws);
+            Report.line("reserved opcode: %s", close);
+            assertEquals(1002, close.code(), close.toString());
+        }
+        assertCounted(before, Map.of("bad_frame", PulseServer.payara() ? 2L : 1L));
+        bystander.assertUnharmed("frames the container refuses", pingsBefore);
+    }
+
+    /**
      * Token bucket of 2R, refilled at R/s: a burst over it loses the excess with one rate_limited error (at most
      * one a second, every drop counted), and more than R drops within 10 s close with 1008 "message flood".
      */

@@ -45,6 +45,7 @@ public final class PulseEndpoint extends Endpoint {
     private final Shutdown shutdown;
     private final Admission admission;
     private final ErrorLog errors;
+    private final RefusedFrames refusedFrames;
     private final InboundDispatcher dispatcher;
     private final Consumer<Connection> attach;
 
@@ -61,6 +62,7 @@ public final class PulseEndpoint extends Endpoint {
         this.shutdown = shutdown;
         this.admission = admission;
         this.errors = errors;
+        this.refusedFrames = new RefusedFrames(errors);
         this.dispatcher = dispatcher;
         this.attach = attach;
     }
@@ -174,12 +176,9 @@ public final class PulseEndpoint extends Endpoint {
         if (connection == null) {
             return;
         }
-        int code = reason == null ? CloseReason.CloseCodes.CLOSED_ABNORMALLY.getCode() : reason.getCloseCode().getCode();
+        int code = refusedFrames.code(session, reason);
         try {
-            if (code == 1009 && !session.getUserProperties().containsKey(SessionPeer.CLOSED_WITH)) {
-                // the container enforced setMaxTextMessageBufferSize itself (Undertow whole, Tyrus fragmented)
-                errors.record(connection, ErrorCode.TOO_LARGE, "message over the limit: " + reason.getReasonPhrase());
-            }
+            refusedFrames.closed(connection, session, code, reason);
         } finally { // whatever failed above, the session is forgotten
             try {
                 registry.closed(connection, code);
@@ -201,6 +200,9 @@ public final class PulseEndpoint extends Endpoint {
     @Override
     public void onError(Session session, Throwable failure) {
         Connection connection = connection(session);
+        if (connection != null && !session.isOpen()) {
+            refusedFrames.failed(session, failure);
+        }
         if (connection == null || !session.isOpen() || PeerGone.socketFailed(failure)) {
             LOG.log(Level.DEBUG, () -> "WebSocket error on " + session.getId() + ": " + failure);
             return;
