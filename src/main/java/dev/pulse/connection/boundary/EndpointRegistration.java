@@ -37,6 +37,10 @@ public class EndpointRegistration implements ServletContextListener {
     public void contextInitialized(ServletContextEvent event) {
         ServerContainer container = (ServerContainer) event.getServletContext()
                 .getAttribute(ServerContainer.class.getName());
+        // liveness is the heartbeat's (each session also gets -1 as it opens): a container default above 0 has Tyrus
+        // schedule an idle-timeout task as it creates each session, and Payara captures the context of that task
+        // with a scan of the application's jars (bench/README.md, item 4), once per handshake
+        container.setDefaultMaxSessionIdleTimeout(-1);
         try {
             container.addEndpoint(HandshakeConfigurator.endpointConfig(settings, errors, clock, tokens, endpoint));
         } catch (DeploymentException e) {
