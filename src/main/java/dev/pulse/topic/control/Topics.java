@@ -93,6 +93,9 @@ public final class Topics implements SessionListener {
             subscription.presence(wantsPresence);
         }
         subscription.buffering(); // a repeated subscribe: its live messages wait too from now on
+        if (created[0]) {
+            connection.topics().add(topic); // before the answer: whoever saw `subscribed` sees the topic listed
+        }
         boolean listed = false;
         try {
             listed = created[0] && listing.add(connection, topic);
@@ -104,16 +107,16 @@ public final class Topics implements SessionListener {
             subscription.replayed(replay, since != null, Wire.subscribed(topic, replay.epoch(), replay.lastSeq(), members), out);
         } catch (StoreUnavailableException e) {
             subscription.abandon(out);
+            if (created[0]) {
+                connection.topics().remove(topic);
+            }
             if (created[0] && subscribers.unsubscribe(topic, connection) && listed) {
                 later(() -> forget(connection, topic, LeaveReason.UNSUBSCRIBED)); // listed before the store failed
             }
             throw e;
         }
-        if (created[0]) {
-            connection.topics().add(topic);
-            if (connection.isGone()) { // closed meanwhile: its cleanup may have missed this topic
-                drop(connection, topic, LeaveReason.CLOSED);
-            }
+        if (created[0] && connection.isGone()) { // closed meanwhile: its cleanup may have missed this topic
+            drop(connection, topic, LeaveReason.CLOSED);
         }
     }
 
