@@ -10,7 +10,7 @@ import { parseArgs, sleep, procCpu, procCpuSeconds, procRssKiB, machineCpu, pct 
 import { forkAsking } from './lib/ipc.mjs';
 
 const args = parseArgs();
-const pulseLabel = args.server === 'wildfly' ? 'WildFly 39.0.1.Final' : 'Payara Micro 6.2025.10';
+const pulseLabel = args.label ?? (args.server === 'wildfly' ? 'WildFly 39.0.1.Final' : 'Payara Micro 6.2025.10');
 const target = (name, role, url, pid, label) => ({ name, role, base: url, wsUrl: url.replace(/^http/, 'ws') + '/ws', pid: Number(pid), label });
 const pulse = target('pulse', 'pulse', args.url ?? 'http://127.0.0.1:8090', args.pid, pulseLabel);
 const wsVersion = JSON.parse(readFileSync(new URL('./node_modules/ws/package.json', import.meta.url), 'utf8')).version;

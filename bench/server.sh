@@ -8,7 +8,7 @@
 #   bench/server.sh run wildfly PORT BASE       → WildFly on BASE (from prepare) in the foreground; the JVM is a child
 # The caller sets the PULSE_* environment. Management port of WildFly: BENCH_WILDFLY_MGMT_PORT (default PORT + 1);
 # its https port is PORT + 3 (not 8443, which another WildFly on the machine may hold; PORT + 2 is the ws reference's).
-# Another Payara Micro: BENCH_PAYARA_JAR (e.g. 7.2026.11 from ~/.m2) with BENCH_JAVA (a java 21+ for Payara 7).
+# Another WAR (e.g. bench/container-floor's): BENCH_WAR. Another Payara Micro: BENCH_PAYARA_JAR (e.g. 7.2026.11 from ~/.m2) with BENCH_JAVA (a java 21+ for Payara 7).
 bench_wildfly_home=target/wildfly-39.0.1.Final
 
 bench_java_opts() { # kind
@@ -23,7 +23,7 @@ bench_prepare_wildfly() {
   local base
   base=$(mktemp -d /tmp/pulse-bench-wildfly.XXXXXX)
   cp -r "$bench_wildfly_home/standalone/." "$base/"
-  cp target/pulse.war "$base/deployments/ROOT.war"
+  cp "${BENCH_WAR:-target/pulse.war}" "$base/deployments/ROOT.war"
   if [ "${BENCH_WILDFLY_TUNING:-true}" = true ]; then # what deploy.sh applies too
     "$bench_wildfly_home/bin/jboss-cli.sh" --file=server-config/wildfly/pulse-tuning.cli -Djboss.server.base.dir="$base" \
       >/dev/null
