@@ -14,7 +14,6 @@ import dev.pulse.topic.entity.Sequenced;
 import jakarta.json.JsonArray;
 import java.util.List;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Topics as this node serves them: subscriptions of its sessions, publishing through the store, and delivery
@@ -25,6 +24,8 @@ import java.util.concurrent.RejectedExecutionException;
 public final class Topics implements SessionListener {
 
     private static final int STRIPES = 64;
+    /** Tasks that remove gone sessions' subscriptions at once: enough for store I/O in parallel, not one each. */
+    private static final int CLEANUP_TASKS = 4;
 
     private final Subscribers subscribers;
     private final TopicStore store;
@@ -51,7 +52,7 @@ public final class Topics implements SessionListener {
         this.listing = new Listing(presence, clock);
         this.out = out;
         this.clock = clock;
-        this.cleanup = cleanup;
+        this.cleanup = new FewTasks(cleanup, CLEANUP_TASKS);
         this.fanOut = new FanOut(fanOutHelpers, out);
         this.idleMillis = idleMillis;
         this.feeds = new Feeds(store, clock::millis, storeStats);
@@ -188,11 +189,7 @@ public final class Topics implements SessionListener {
 
     /** Store I/O that nobody waits for, off the caller's thread (the answer must not wait another timeout). */
     private void later(Runnable work) {
-        try {
-            cleanup.execute(work);
-        } catch (RejectedExecutionException e) {
-            work.run();
-        }
+        cleanup.execute(work);
     }
 
     /** Ends grace periods that are over and forgets topics nobody uses; runs on its own schedule. */
