@@ -1,7 +1,6 @@
 package floor;
 
 import jakarta.inject.Inject;
-import jakarta.json.Json;
 import jakarta.json.JsonException;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
@@ -35,7 +34,7 @@ public class FloorEndpoint {
     @OnMessage
     public void text(String text) {
         peer.alive();
-        try (var reader = Json.createReader(new StringReader(text))) {
+        try (var reader = Hub.JSON.createReader(new StringReader(text))) {
             JsonObject m = reader.readObject();
             if ("subscribe".equals(m.getString("type", null)) && m.get("topic") instanceof JsonString topic) {
                 hub.subscribe(peer, topic.getString());

@@ -1,7 +1,6 @@
 package floor;
 
 import jakarta.inject.Inject;
-import jakarta.json.Json;
 import jakarta.json.JsonException;
 import jakarta.json.JsonValue;
 import jakarta.servlet.annotation.WebServlet;
@@ -40,7 +39,7 @@ public class FloorServlet extends HttpServlet {
             return;
         }
         JsonValue data;
-        try (var reader = Json.createReader(request.getInputStream())) {
+        try (var reader = Hub.JSON.createReader(request.getInputStream())) {
             data = reader.readValue();
         } catch (JsonException e) {
             reply(response, 400, "{\"code\":\"bad_json\"}");
@@ -48,7 +47,7 @@ public class FloorServlet extends HttpServlet {
         }
         String topic = publish.group(1);
         long seq = hub.publish(topic, data);
-        reply(response, 202, Json.createObjectBuilder().add("topic", topic).add("seq", seq).build().toString());
+        reply(response, 202, Hub.JSON.createObjectBuilder().add("topic", topic).add("seq", seq).build().toString());
     }
 
     private static void reply(HttpServletResponse response, int status, String json) throws IOException {

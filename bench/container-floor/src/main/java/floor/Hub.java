@@ -6,9 +6,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.context.BeforeDestroyed;
 import jakarta.enterprise.context.Initialized;
 import jakarta.enterprise.event.Observes;
-import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
+import jakarta.json.spi.JsonProvider;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.SendHandler;
 import jakarta.websocket.Session;
@@ -34,6 +34,8 @@ public class Hub {
     static final long INTERVAL = setting("PULSE_HEARTBEAT_INTERVAL", 1000);
     static final long TIMEOUT = setting("PULSE_HEARTBEAT_TIMEOUT", 2000);
     private static final SendHandler IGNORED = result -> { };
+    /** Found once: every {@code Json.createX} call looks the provider up again with a ServiceLoader scan. */
+    static final JsonProvider JSON = JsonProvider.provider();
 
     /** One open session: when something last came from it, and its first Ping unanswered since (0: none). */
     static final class Peer {
@@ -66,18 +68,19 @@ public class Hub {
     volatile long maxTickMillis;
     private final long[] lates = new long[3];
     private long expected;
-    private volatile boolean ticking;
-    private ScheduledFuture<?> timer;
+    private volatile boolean stopped;
+    private volatile ScheduledFuture<?> timer;
 
     @Resource
     ManagedScheduledExecutorService scheduler;
 
     void start(@Observes @Initialized(ApplicationScoped.class) Object ignored) {
         expected = System.currentTimeMillis() + INTERVAL;
-        timer = scheduler.scheduleAtFixedRate(this::tick, INTERVAL, INTERVAL, TimeUnit.MILLISECONDS);
+        timer = scheduler.schedule(this::tick, INTERVAL, TimeUnit.MILLISECONDS);
     }
 
     void stop(@Observes @BeforeDestroyed(ApplicationScoped.class) Object ignored) {
+        stopped = true;
         if (timer != null) {
             timer.cancel(false);
         }
@@ -88,9 +91,9 @@ public class Hub {
         Peer peer = new Peer(session);
         sessions.put(session.getId(), peer);
         opened.increment();
-        send(peer, Json.createObjectBuilder().add("type", "welcome").add("session", UUID.randomUUID().toString())
+        send(peer, JSON.createObjectBuilder().add("type", "welcome").add("session", UUID.randomUUID().toString())
                 .add("user", JsonValue.NULL)
-                .add("heartbeat", Json.createObjectBuilder().add("interval", INTERVAL).add("timeout", TIMEOUT))
+                .add("heartbeat", JSON.createObjectBuilder().add("interval", INTERVAL).add("timeout", TIMEOUT))
                 .add("time", System.currentTimeMillis()).build().toString());
         return peer;
     }
@@ -111,7 +114,7 @@ public class Hub {
         Topic topic = topic(name);
         topic.subscribers().add(peer);
         peer.topics.add(name);
-        send(peer, Json.createObjectBuilder().add("type", "subscribed").add("topic", name)
+        send(peer, JSON.createObjectBuilder().add("type", "subscribed").add("topic", name)
                 .add("epoch", topic.epoch()).add("seq", topic.seq().get()).build().toString());
     }
 
@@ -122,7 +125,7 @@ public class Hub {
         String frame;
         synchronized (topic) { // seq order is send order
             seq = topic.seq().incrementAndGet();
-            frame = Json.createObjectBuilder().add("type", "message").add("topic", name).add("seq", seq)
+            frame = JSON.createObjectBuilder().add("type", "message").add("topic", name).add("seq", seq)
                     .add("epoch", topic.epoch()).add("time", System.currentTimeMillis()).add("data", data).build()
                     .toString();
             ClassLoader app = jdkContext();
@@ -151,12 +154,11 @@ public class Hub {
         }
     }
 
-    /** Pings every session; closes with 4000 one whose first unanswered Ping is a timeout old: ws-server.mjs's rule. */
+    /**
+     * Pings every session; closes with 4000 one whose first unanswered Ping is a timeout old: ws-server.mjs's rule.
+     * Ticks on a fixed schedule; one that overran the next start skips it, as the reference and Pulse do.
+     */
     void tick() {
-        if (ticking) {
-            return;
-        }
-        ticking = true;
         long now = System.currentTimeMillis();
         synchronized (lates) {
             lates[(int) (ticks.get() % lates.length)] = Math.max(0, now - expected);
@@ -193,7 +195,9 @@ public class Hub {
                 expected += INTERVAL;
                 ticksSkipped.incrementAndGet();
             }
-            ticking = false;
+            if (!stopped) {
+                timer = scheduler.schedule(this::tick, expected - end, TimeUnit.MILLISECONDS);
+            }
         }
     }
 
@@ -224,12 +228,12 @@ public class Hub {
     }
 
     JsonObject stats() {
-        return Json.createObjectBuilder().add("node", "container-floor").add("connections", sessions.size())
-                .add("opened", opened.sum()).add("evictions", Json.createObjectBuilder().add("heartbeat", evictions.sum()))
-                .add("heartbeat", Json.createObjectBuilder().add("interval", INTERVAL).add("timeout", TIMEOUT)
+        return JSON.createObjectBuilder().add("node", "container-floor").add("connections", sessions.size())
+                .add("opened", opened.sum()).add("evictions", JSON.createObjectBuilder().add("heartbeat", evictions.sum()))
+                .add("heartbeat", JSON.createObjectBuilder().add("interval", INTERVAL).add("timeout", TIMEOUT)
                         .add("ticks", ticks.get()).add("ticksSkipped", ticksSkipped.get()).add("lastTickAt", lastTickAt)
                         .add("lastTickMillis", lastTickMillis).add("maxTickMillis", maxTickMillis))
-                .add("lag", Json.createObjectBuilder().add("ms", lagMillis()))
+                .add("lag", JSON.createObjectBuilder().add("ms", lagMillis()))
                 .add("time", System.currentTimeMillis()).build();
     }
 }
